@@ -1,0 +1,166 @@
+"""One settings module, read from the environment (and a git-ignored `.env` written by `./dev`).
+
+Development defaults are safe: DEBUG is off unless asked for, and a production-like configuration
+(DEBUG off) refuses to start with a missing or development secret key or a wildcard host.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+_DEVELOPMENT_SECRET_KEY = "development-only-secret-key-not-for-production"
+SECRET_KEY = env.str("SECRET_KEY", default=_DEVELOPMENT_SECRET_KEY)
+
+# Hosts that are not a school: requests there work in the national (public) context.
+PUBLIC_HOSTS = env.list("PUBLIC_HOSTS", default=["localhost", "127.0.0.1", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS",
+    default=["localhost", ".localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [],
+)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+if not DEBUG:
+    if SECRET_KEY == _DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set to a random string of at least 32 characters when DEBUG is off."
+        )
+    if "*" in ALLOWED_HOSTS:
+        raise ImproperlyConfigured("ALLOWED_HOSTS must list the real host names when DEBUG is off, not '*'.")
+
+# `tenants` comes after auth (its ready() replaces auth's last-login receiver) and before
+# django_tenants, so that our `migrate` command (owner role, no per-school schemas) wins.
+SHARED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "tenants",
+    "django_tenants",
+    "django.contrib.admin",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_filters",
+    "curriculum",
+    "textbooks",
+]
+# Schools are isolated by rows (row-level security), not by schemas: no app lives in a per-school
+# schema. django-tenants requires a non-empty list, so it holds an app that is shared anyway.
+TENANT_APPS = ["django.contrib.contenttypes"]
+INSTALLED_APPS = SHARED_APPS
+
+TENANT_MODEL = "tenants.School"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+TENANT_LIMIT_SET_CALLS = True  # every school lives in the public schema: set search_path once
+AUTH_USER_MODEL = "tenants.User"
+
+MIDDLEWARE = [
+    "tenants.middleware.SchoolHostMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenants.middleware.TenantContextMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "config" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+
+def _database(url_variable):
+    config = env.db_url(url_variable)
+    config["ENGINE"] = "django_tenants.postgresql_backend"
+    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+if "DATABASE_URL" not in env:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. Run `./dev run` (it starts a local PostgreSQL and writes .env) "
+        "or set DATABASE_URL and DATABASE_OWNER_URL yourself."
+    )
+
+# `default` is the runtime role that serves every request (row-level security applies to it);
+# `owner` owns the tables and runs migrations. In tests the owner creates the test database and
+# `default` mirrors it, so the tests run as the runtime role.
+DATABASES = {"default": _database("DATABASE_URL")}
+DATABASES["owner"] = _database("DATABASE_OWNER_URL") if "DATABASE_OWNER_URL" in env else dict(DATABASES["default"])
+DATABASES["default"]["TEST"] = {"MIRROR": "owner"}
+TENANT_SYNC_ROUTER = "tenants.routers.SharedSchemaRouter"
+DATABASE_ROUTERS = [TENANT_SYNC_ROUTER]
+# The NOLOGIN role the runtime role switches to in the super-admin (methodologist) context.
+DATABASE_SUPER_ADMIN_ROLE = env.str("DATABASE_SUPER_ADMIN_ROLE", default=f"{DATABASES['default']['USER']}_super_admin")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", _("Russian")), ("kk", _("Kazakh")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Almaty"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GOSO Curriculum API",
+    "DESCRIPTION": "Kazakhstan's state education standard (GOSO), textbooks and their alignments.",
+    "VERSION": "1.0.0",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

@@ -1,0 +1,204 @@
+"""GOSO reference data: subjects, frameworks, sections, subsections and learning outcomes.
+
+National content: every context reads it, only the super-admin (methodologist) context writes it
+(row-level security, see tenants/rls.py). Integrity lives in the database: check constraints here,
+and triggers (curriculum/migrations) for rules that span tables (an outcome's code agrees with its
+grade and subsection; its subsection belongs to its framework).
+"""
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Func, Q
+from django.utils.translation import gettext_lazy as _
+
+MIN_GRADE = 1
+MAX_GRADE = 11
+
+SECTION_CODE = r"^[1-9][0-9]*$"
+SUBSECTION_CODE = r"^[1-9][0-9]*\.[1-9][0-9]*$"
+OUTCOME_CODE = r"^[1-9][0-9]*\.[1-9][0-9]*\.[1-9][0-9]*\.[1-9][0-9]*$"
+SUBJECT_CODE = r"^[a-z][a-z0-9_]*$"
+
+
+class CodeSortKey(Func):
+    """'7.2.10.1' -> {7,2,10,1}: codes sort numerically, segment by segment (7.2.10.1 after 7.2.9.1)."""
+
+    template = "(string_to_array(%(expressions)s, '.')::integer[])"
+    output_field = ArrayField(models.IntegerField())
+
+
+def code_sort_field():
+    return models.GeneratedField(
+        expression=CodeSortKey(F("code")), output_field=ArrayField(models.IntegerField()), db_persist=True
+    )
+
+
+def grade_field(verbose_name):
+    return models.PositiveSmallIntegerField(
+        verbose_name, validators=[MinValueValidator(MIN_GRADE), MaxValueValidator(MAX_GRADE)]
+    )
+
+
+def grade_range_check(field, name):
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": MIN_GRADE, f"{field}__lte": MAX_GRADE}),
+        name=name,
+        violation_error_message=_("Grade must be between 1 and 11."),
+    )
+
+
+class Subject(models.Model):
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name_ru = models.CharField(_("name (Russian)"), max_length=255)
+    name_kz = models.CharField(_("name (Kazakh)"), max_length=255, blank=True)
+    grade_from = grade_field(_("from grade"))
+    grade_to = grade_field(_("to grade"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        db_table = "subjects"
+        ordering = ["name_ru"]
+        verbose_name = _("subject")
+        verbose_name_plural = _("subjects")
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=SUBJECT_CODE), name="subjects_code_format"),
+            grade_range_check("grade_from", "subjects_grade_from_range"),
+            grade_range_check("grade_to", "subjects_grade_to_range"),
+            models.CheckConstraint(condition=Q(grade_from__lte=F("grade_to")), name="subjects_grade_order"),
+        ]
+
+    def __str__(self):
+        return self.name_ru
+
+
+class Framework(models.Model):
+    """One version of a subject's model curriculum, tied to the ministry order that approved it."""
+
+    code = models.CharField(_("code"), max_length=100, unique=True)
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="frameworks", verbose_name=_("subject"))
+    title_ru = models.CharField(_("title (Russian)"), max_length=500)
+    title_kz = models.CharField(_("title (Kazakh)"), max_length=500, blank=True)
+    document_type = models.CharField(_("document type"), max_length=255, blank=True)
+    order_number = models.CharField(_("order number"), max_length=50, blank=True)
+    order_date = models.DateField(_("order date"), null=True, blank=True)
+    ministry_ru = models.CharField(_("ministry (Russian)"), max_length=500, blank=True)
+    ministry_kz = models.CharField(_("ministry (Kazakh)"), max_length=500, blank=True)
+    appendix_number = models.PositiveIntegerField(_("appendix number"), null=True, blank=True)
+    amendments = models.JSONField(_("amendments"), default=list, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        db_table = "frameworks"
+        ordering = ["subject__name_ru", "code"]
+        verbose_name = _("framework")
+        verbose_name_plural = _("frameworks")
+        indexes = [models.Index(fields=["subject"], name="frameworks_subject_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_from__isnull=True) | Q(valid_from__lte=F("valid_to")),
+                name="frameworks_validity_order",
+                violation_error_message=_("'Valid to' must not be before 'valid from'."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title_ru
+
+
+class Section(models.Model):
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="sections", verbose_name=_("framework"))
+    code = models.CharField(_("code"), max_length=10)
+    code_sort = code_sort_field()
+    name_ru = models.CharField(_("name (Russian)"), max_length=500)
+    name_kz = models.CharField(_("name (Kazakh)"), max_length=500, blank=True)
+    description_ru = models.TextField(_("description (Russian)"), blank=True)
+    description_kz = models.TextField(_("description (Kazakh)"), blank=True)
+    display_order = models.PositiveIntegerField(_("display order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        db_table = "goso_sections"
+        ordering = ["framework_id", "code_sort"]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        constraints = [
+            models.UniqueConstraint(fields=["framework", "code"], name="goso_sections_code_unique_per_framework"),
+            models.CheckConstraint(condition=Q(code__regex=SECTION_CODE), name="goso_sections_code_format"),
+        ]
+
+    def __str__(self):
+        return f"{self.code}. {self.name_ru}"
+
+
+class Subsection(models.Model):
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="subsections", verbose_name=_("section"))
+    code = models.CharField(_("code"), max_length=20)
+    code_sort = code_sort_field()
+    name_ru = models.CharField(_("name (Russian)"), max_length=500)
+    name_kz = models.CharField(_("name (Kazakh)"), max_length=500, blank=True)
+    description_ru = models.TextField(_("description (Russian)"), blank=True)
+    description_kz = models.TextField(_("description (Kazakh)"), blank=True)
+    display_order = models.PositiveIntegerField(_("display order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        db_table = "goso_subsections"
+        ordering = ["section_id", "code_sort"]
+        verbose_name = _("subsection")
+        verbose_name_plural = _("subsections")
+        constraints = [
+            models.UniqueConstraint(fields=["section", "code"], name="goso_subsections_code_unique_per_section"),
+            models.CheckConstraint(condition=Q(code__regex=SUBSECTION_CODE), name="goso_subsections_code_format"),
+        ]
+
+    def __str__(self):
+        return f"{self.code}. {self.name_ru}"
+
+
+class LearningOutcome(models.Model):
+    """A learning objective. Its code is grade.section.subsection.number (7.2.1.2)."""
+
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="outcomes", verbose_name=_("framework"))
+    subsection = models.ForeignKey(Subsection, on_delete=models.CASCADE, related_name="outcomes", verbose_name=_("subsection"))
+    grade = grade_field(_("grade"))
+    code = models.CharField(_("code"), max_length=30)
+    code_sort = code_sort_field()
+    title_ru = models.TextField(_("text (Russian)"))
+    title_kz = models.TextField(_("text (Kazakh)"), blank=True)
+    description_ru = models.TextField(_("description (Russian)"), blank=True)
+    description_kz = models.TextField(_("description (Kazakh)"), blank=True)
+    cognitive_level = models.CharField(_("cognitive level"), max_length=50, blank=True)
+    display_order = models.PositiveIntegerField(_("display order"), default=0)
+    is_sample = models.BooleanField(
+        _("sample"), default=False, help_text=_("Demonstration text, not taken from the ministry's document.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        db_table = "learning_outcomes"
+        ordering = ["framework_id", "code_sort"]
+        verbose_name = _("learning outcome")
+        verbose_name_plural = _("learning outcomes")
+        indexes = [
+            models.Index(fields=["framework", "code_sort"], name="learning_outcomes_fw_sort_idx"),
+            models.Index(fields=["subsection"], name="learning_outcomes_subsec_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["framework", "code"], name="learning_outcomes_code_unique_per_framework"),
+            models.CheckConstraint(condition=Q(code__regex=OUTCOME_CODE), name="learning_outcomes_code_format"),
+            grade_range_check("grade", "learning_outcomes_grade_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title_ru[:80]}"

@@ -1,0 +1,102 @@
+"""The one place that sets the database tenant context.
+
+The context is two transaction-local session settings (`app.current_tenant_id`, `app.is_super_admin`)
+plus, in the super-admin context, the super-admin role (SET LOCAL ROLE). Everything is set with
+`set_config(..., true)`, so it ends with the transaction and never leaks to the next user of a pooled
+connection. Requests get it from TenantContextMiddleware; commands and scripts use `tenant_context`.
+"""
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils.translation import gettext as _
+
+from tenants.rls import SUPER_ADMIN_SETTING, TENANT_SETTING, super_admin_role
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    school_id: int | None = None
+    super_admin: bool = False
+
+    def __post_init__(self):
+        if self.super_admin and self.school_id is not None:
+            raise ValueError("the super-admin context belongs to no school")
+
+
+NO_CONTEXT = TenantContext()
+SUPER_ADMIN_CONTEXT = TenantContext(super_admin=True)
+
+
+def activate(context: TenantContext, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Set the context for the rest of the current transaction."""
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        # Outside a transaction set_config(..., true) would last one statement: every later
+        # query would silently see nothing. Refuse loudly instead.
+        raise RuntimeError("The tenant context can only be set inside a transaction (transaction.atomic).")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config(%s, %s, true), set_config(%s, %s, true), set_config('role', %s, true)",
+            [
+                TENANT_SETTING,
+                "" if context.school_id is None else str(int(context.school_id)),
+                SUPER_ADMIN_SETTING,
+                "true" if context.super_admin else "false",
+                super_admin_role() if context.super_admin else "none",
+            ],
+        )
+
+
+def current_context(*, using: str = DEFAULT_DB_ALIAS) -> TenantContext:
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT NULLIF(current_setting(%s, true), ''), current_setting(%s, true) IS NOT DISTINCT FROM 'true'",
+            [TENANT_SETTING, SUPER_ADMIN_SETTING],
+        )
+        school_id, super_admin = cursor.fetchone()
+    return TenantContext(school_id=None if super_admin or school_id is None else int(school_id), super_admin=super_admin)
+
+
+@contextmanager
+def tenant_context(*, school_id: int | None = None, super_admin: bool = False, using: str = DEFAULT_DB_ALIAS):
+    """Run a block in one transaction (or savepoint) under the given context, then restore the outer one.
+
+    If the block raises, the transaction or savepoint is rolled back, and PostgreSQL restores the
+    outer settings by itself.
+    """
+    context = TenantContext(school_id=school_id, super_admin=super_admin)
+    nested = connections[using].in_atomic_block
+    with transaction.atomic(using=using):
+        outer = current_context(using=using) if nested else None
+        activate(context, using=using)
+        yield context
+        if outer is not None:
+            activate(outer, using=using)
+
+
+def super_admin_context(*, using: str = DEFAULT_DB_ALIAS):
+    """The named, explicit bypass for cross-school work (imports, demo data, maintenance)."""
+    return tenant_context(super_admin=True, using=using)
+
+
+def context_for_user(*, user, host_school) -> TenantContext:
+    """The context a user works in on a host; PermissionDenied when the user does not belong there.
+
+    - anonymous: no context (reference data and global content only);
+    - methodologist: the super-admin context, on the public host only;
+    - school staff: their own school, on their school's host or the public host.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return NO_CONTEXT
+    if user.is_methodologist:
+        if host_school is not None:
+            raise PermissionDenied(_("Methodologists work on the national (public) address, not on a school's."))
+        return SUPER_ADMIN_CONTEXT
+    if user.school_id is None:
+        return NO_CONTEXT
+    if host_school is not None and host_school.pk != user.school_id:
+        raise PermissionDenied(_("Your account belongs to another school. Sign in at your school's address."))
+    return TenantContext(school_id=user.school_id)

@@ -1,0 +1,42 @@
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponseForbidden
+from django_tenants.middleware.main import TenantMainMiddleware
+
+from tenants.context import activate, context_for_user
+
+
+class SchoolHostMiddleware(TenantMainMiddleware):
+    """django-tenants' resolver: a school's host sets `request.tenant` to the school; a public host
+    (settings.PUBLIC_HOSTS) sets it to None; any other host is a 404 (fail closed)."""
+
+    def no_tenant_found(self, request, hostname):
+        if hostname in settings.PUBLIC_HOSTS:
+            request.tenant = None
+            return None
+        raise Http404(f'No school is served at "{hostname}".')
+
+
+class TenantContextMiddleware:
+    """Opens the request's transaction and sets its tenant context as the first statement.
+
+    Must come after AuthenticationMiddleware. Responses of 400 and above roll the transaction back,
+    so a request that failed half-way leaves nothing behind.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with transaction.atomic():
+            try:
+                context = context_for_user(user=request.user, host_school=getattr(request, "tenant", None))
+            except PermissionDenied as refusal:
+                return HttpResponseForbidden(str(refusal))
+            activate(context)
+            request.tenant_context = context
+            response = self.get_response(request)
+            if response.status_code >= 400:
+                transaction.set_rollback(True)
+            return response

@@ -1,0 +1,94 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class School(TenantMixin):
+    """A school: the tenant. Isolation is by rows (school_id + row-level security), not by schema,
+    so every school lives in the public schema and no schema is ever created or dropped."""
+
+    schema_name = models.CharField(max_length=63, default="public", editable=False)
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name_ru = models.CharField(_("name (Russian)"), max_length=255)
+    name_kz = models.CharField(_("name (Kazakh)"), max_length=255, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        db_table = "schools"
+        ordering = ["name_ru"]
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        constraints = [
+            models.CheckConstraint(condition=Q(schema_name="public"), name="schools_live_in_public_schema"),
+        ]
+
+    def __str__(self):
+        return self.name_ru
+
+    def delete(self, *args, **kwargs):
+        # Never let django-tenants drop a schema: every school shares `public`.
+        return models.Model.delete(self, *args, **kwargs)
+
+
+class Domain(DomainMixin):
+    """A host name that resolves to a school (django-tenants' Domain)."""
+
+    class Meta:
+        db_table = "school_domains"
+        verbose_name = _("school domain")
+        verbose_name_plural = _("school domains")
+
+
+class Role(models.TextChoices):
+    METHODOLOGIST = "methodologist", _("Methodologist (super admin)")
+    SCHOOL_ADMIN = "school_admin", _("School administrator")
+    TEACHER = "teacher", _("Teacher")
+
+
+class AccountManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # `createsuperuser` makes a methodologist: the national, school-less super admin.
+        extra_fields.setdefault("role", Role.METHODOLOGIST)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person. Methodologists maintain national content and belong to no school; school staff
+    (administrators and teachers) belong to exactly one school."""
+
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, null=True, blank=True, related_name="users", verbose_name=_("school")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.TEACHER)
+
+    objects = AccountManager()
+
+    class Meta:
+        db_table = "users"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        indexes = [models.Index(fields=["school"], name="users_school_idx")]
+        constraints = [
+            # A methodologist belongs to no school; school staff belong to one. Together with the
+            # row-level security of this table, a school can never create a methodologist.
+            models.CheckConstraint(
+                condition=(Q(role=Role.METHODOLOGIST, school__isnull=True) | (~Q(role=Role.METHODOLOGIST) & Q(school__isnull=False))),
+                name="users_role_matches_school",
+                violation_error_message=_("A methodologist belongs to no school; school staff belong to one school."),
+            ),
+        ]
+
+    @property
+    def is_methodologist(self) -> bool:
+        return self.role == Role.METHODOLOGIST
+
+    @property
+    def is_school_admin(self) -> bool:
+        return self.role == Role.SCHOOL_ADMIN
+

@@ -1,0 +1,194 @@
+"""The one declarative source of row-level security (RLS) policies.
+
+Every policy is built here from the two agreed session settings. A migration names a table and a
+policy kind (`EnableRowSecurity(table="subjects", kind=REFERENCE)`); the SQL comes from this module,
+so a misspelled setting, an empty setting cast to a number or a forgotten super-admin clause cannot
+appear in one table and not in the others.
+
+Roles (see README): the runtime role serves requests; the super-admin role is a NOLOGIN role that the
+runtime role switches to (SET LOCAL ROLE) in the super-admin context. Keeping the super-admin clause
+in policies of its own role, not OR-ed into the school's, leaves the school's policy a plain indexed
+predicate on school_id (../shared/notes/rls.md: 5 ms instead of 75 ms).
+
+Why not django-rls' operations: they silently do nothing when its schema editor is not the active
+backend, cannot FORCE RLS, cannot create INSERT policies and cannot reverse a drop.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.migrations.operations.base import Operation
+
+TENANT_SETTING = "app.current_tenant_id"
+SUPER_ADMIN_SETTING = "app.is_super_admin"
+
+# Both are wrapped in a sub-select so that PostgreSQL evaluates them once per statement (an
+# InitPlan), and both are NULL-safe: an unset or empty setting means "no school" and "not super
+# admin", never an error.
+CURRENT_SCHOOL = f"(SELECT NULLIF(current_setting('{TENANT_SETTING}', true), '')::bigint)"
+IS_SUPER_ADMIN = f"(SELECT current_setting('{SUPER_ADMIN_SETTING}', true) IS NOT DISTINCT FROM 'true')"
+
+RUNTIME = "runtime"
+SUPER_ADMIN = "super_admin"
+EVERYONE = "public"
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    command: str  # SELECT, INSERT, UPDATE, DELETE or ALL
+    role: str  # RUNTIME, SUPER_ADMIN or EVERYONE
+    using: str | None = None
+    with_check: str | None = None
+
+
+SUPER_ADMIN_ALL = Policy(
+    "super_admin_all", "ALL", SUPER_ADMIN, using=IS_SUPER_ADMIN, with_check=IS_SUPER_ADMIN
+)
+
+# Reference data (GOSO, schools): everyone reads; only the super-admin context writes.
+REFERENCE = "reference"
+# School content: global rows (school_id NULL) and the school's own rows are readable; only the
+# school's own rows are writable, so a school never changes global content or its mappings.
+SCHOOL_CONTENT = "school_content"
+# Accounts: identity precedes context (a session or token names the user, the user names the school),
+# so accounts are readable in every context; a school writes only its own staff.
+ACCOUNTS = "accounts"
+
+OWN_SCHOOL = f"school_id = {CURRENT_SCHOOL}"
+
+POLICY_KINDS: dict[str, tuple[Policy, ...]] = {
+    REFERENCE: (
+        Policy("read_all", "SELECT", EVERYONE, using="true"),
+        SUPER_ADMIN_ALL,
+    ),
+    SCHOOL_CONTENT: (
+        Policy("read_global_or_own", "SELECT", RUNTIME, using=f"school_id IS NULL OR {OWN_SCHOOL}"),
+        Policy("write_own", "ALL", RUNTIME, using=OWN_SCHOOL, with_check=OWN_SCHOOL),
+        SUPER_ADMIN_ALL,
+    ),
+    ACCOUNTS: (
+        Policy("read_all", "SELECT", EVERYONE, using="true"),
+        Policy("write_own_school", "ALL", RUNTIME, using=OWN_SCHOOL, with_check=OWN_SCHOOL),
+        SUPER_ADMIN_ALL,
+    ),
+}
+
+
+def runtime_role() -> str:
+    return settings.DATABASES["default"]["USER"]
+
+
+def super_admin_role() -> str:
+    return settings.DATABASE_SUPER_ADMIN_ROLE
+
+
+def _role_sql(role: str, quote) -> str:
+    if role == EVERYONE:
+        return "PUBLIC"
+    return quote(runtime_role() if role == RUNTIME else super_admin_role())
+
+
+def policy_name(table: str, policy: Policy) -> str:
+    return f"{table}_{policy.name}"
+
+
+def create_policy_sql(table: str, policy: Policy, quote) -> str:
+    sql = (
+        f"CREATE POLICY {quote(policy_name(table, policy))} ON {quote(table)} "
+        f"AS PERMISSIVE FOR {policy.command} TO {_role_sql(policy.role, quote)}"
+    )
+    if policy.using is not None:
+        sql += f" USING ({policy.using})"
+    if policy.with_check is not None:
+        sql += f" WITH CHECK ({policy.with_check})"
+    return sql
+
+
+class EnableRowSecurity(Operation):
+    """ENABLE and FORCE row-level security on a table and create the policies of its kind.
+
+    Reversible: backwards drops the policies and disables RLS.
+    """
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, table, kind):
+        if kind not in POLICY_KINDS:
+            raise ValueError(f"unknown policy kind {kind!r}; known: {sorted(POLICY_KINDS)}")
+        self.table = table
+        self.kind = kind
+
+    def deconstruct(self):
+        return (self.__class__.__name__, [], {"table": self.table, "kind": self.kind})
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        quote = schema_editor.quote_name
+        schema_editor.execute(f"ALTER TABLE {quote(self.table)} ENABLE ROW LEVEL SECURITY")
+        schema_editor.execute(f"ALTER TABLE {quote(self.table)} FORCE ROW LEVEL SECURITY")
+        for policy in POLICY_KINDS[self.kind]:
+            schema_editor.execute(create_policy_sql(self.table, policy, quote))
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        quote = schema_editor.quote_name
+        for policy in POLICY_KINDS[self.kind]:
+            schema_editor.execute(f"DROP POLICY IF EXISTS {quote(policy_name(self.table, policy))} ON {quote(self.table)}")
+        schema_editor.execute(f"ALTER TABLE {quote(self.table)} NO FORCE ROW LEVEL SECURITY")
+        schema_editor.execute(f"ALTER TABLE {quote(self.table)} DISABLE ROW LEVEL SECURITY")
+
+    def describe(self):
+        return f"Enable and force row-level security on {self.table} ({self.kind} policies)"
+
+    @property
+    def migration_name_fragment(self):
+        return f"rls_{self.table}"
+
+
+class GrantRuntimeAccess(Operation):
+    """Give the runtime and super-admin roles row access (never TRUNCATE or REFERENCES) to every
+    table and sequence, now and for tables the owner creates later."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
+
+    def deconstruct(self):
+        return (self.__class__.__name__, [], {})
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def _roles(self, quote):
+        return ", ".join(quote(role) for role in (runtime_role(), super_admin_role()))
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        roles = self._roles(schema_editor.quote_name)
+        for sql in (
+            f"GRANT {self.PRIVILEGES} ON ALL TABLES IN SCHEMA public TO {roles}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {roles}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {self.PRIVILEGES} ON TABLES TO {roles}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {roles}",
+        ):
+            schema_editor.execute(sql)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        roles = self._roles(schema_editor.quote_name)
+        for sql in (
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE {self.PRIVILEGES} ON TABLES FROM {roles}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE USAGE, SELECT ON SEQUENCES FROM {roles}",
+            f"REVOKE {self.PRIVILEGES} ON ALL TABLES IN SCHEMA public FROM {roles}",
+            f"REVOKE USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public FROM {roles}",
+        ):
+            schema_editor.execute(sql)
+
+    def describe(self):
+        return "Grant row access on all tables to the runtime and super-admin roles"
+
+    @property
+    def migration_name_fragment(self):
+        return "grant_runtime_access"

@@ -1,0 +1,179 @@
+"""Textbook content and its alignment to GOSO learning outcomes.
+
+A textbook with no school is global (national) content; a school's textbook is its own, often a fork
+of a global one. `school_id` is copied onto chapters, paragraphs and paragraph_outcomes so that the
+row-level security policies are plain indexed predicates; database triggers keep the copy equal to
+the textbook's school (textbooks/migrations), so no code path can get it wrong.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Func, Q
+from django.utils.translation import gettext_lazy as _
+
+from curriculum.models import MAX_GRADE, MIN_GRADE, LearningOutcome, Subject
+
+
+def school_field():
+    # Filled in by the database from the parent row (trigger), never by a form.
+    return models.ForeignKey(
+        "tenants.School", on_delete=models.CASCADE, null=True, blank=True, editable=False, related_name="+",
+        db_index=True, verbose_name=_("school"),
+    )
+
+
+def json_array_check(field, name):
+    return models.CheckConstraint(
+        condition=models.lookups.Exact(Func(F(field), function="jsonb_typeof", output_field=models.TextField()), "array"),
+        name=name,
+        violation_error_message=_("%(field)s must be a list.") % {"field": field},
+    )
+
+
+class Language(models.TextChoices):
+    KAZAKH = "kk", _("Kazakh")
+    RUSSIAN = "ru", _("Russian")
+
+
+class Textbook(models.Model):
+    school = models.ForeignKey(
+        "tenants.School", on_delete=models.CASCADE, null=True, blank=True, related_name="textbooks",
+        verbose_name=_("school"), help_text=_("Empty for global (national) content."),
+    )
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="textbooks", verbose_name=_("subject"))
+    title = models.CharField(_("title"), max_length=500)
+    grade_level = models.PositiveSmallIntegerField(
+        _("grade"), validators=[MinValueValidator(MIN_GRADE), MaxValueValidator(MAX_GRADE)]
+    )
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.RUSSIAN)
+    author = models.CharField(_("authors"), max_length=500, blank=True)
+    publisher = models.CharField(_("publisher"), max_length=255, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    isbn = models.CharField(_("ISBN"), max_length=32, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    global_textbook = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="forks",
+        verbose_name=_("forked from"),
+    )
+    source_version = models.PositiveIntegerField(_("source version"), null=True, blank=True)
+    is_customized = models.BooleanField(_("customized"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        db_table = "textbooks"
+        ordering = ["subject_id", "grade_level", "title"]
+        verbose_name = _("textbook")
+        verbose_name_plural = _("textbooks")
+        indexes = [models.Index(fields=["school"], name="textbooks_school_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(grade_level__gte=MIN_GRADE, grade_level__lte=MAX_GRADE), name="textbooks_grade_range",
+                violation_error_message=_("Grade must be between 1 and 11."),
+            ),
+            models.UniqueConstraint(
+                fields=["school", "global_textbook"], condition=Q(global_textbook__isnull=False),
+                name="textbooks_one_fork_per_school",
+                violation_error_message=_("This school already has a copy of this textbook."),
+            ),
+            models.CheckConstraint(
+                condition=Q(global_textbook__isnull=True) | Q(school__isnull=False),
+                name="textbooks_forks_belong_to_a_school",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.grade_level})"
+
+    @property
+    def is_global(self) -> bool:
+        return self.school_id is None
+
+
+class Chapter(models.Model):
+    textbook = models.ForeignKey(Textbook, on_delete=models.CASCADE, related_name="chapters", verbose_name=_("textbook"))
+    school = school_field()
+    number = models.PositiveIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=500)
+    description = models.TextField(_("description"), blank=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        db_table = "chapters"
+        ordering = ["textbook_id", "sort_order", "number"]
+        verbose_name = _("chapter")
+        verbose_name_plural = _("chapters")
+        constraints = [
+            models.UniqueConstraint(fields=["textbook", "number"], name="chapters_number_unique_per_textbook"),
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.title}"
+
+
+class Paragraph(models.Model):
+    chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="paragraphs", verbose_name=_("chapter"))
+    school = school_field()
+    number = models.PositiveIntegerField(_("number"))
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    title = models.CharField(_("title"), max_length=500)
+    content = models.TextField(_("content"), blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    learning_objective = models.TextField(_("learning objective"), blank=True)
+    lesson_objective = models.TextField(_("lesson objective"), blank=True)
+    key_terms = models.JSONField(_("key terms"), default=list, blank=True)
+    questions = models.JSONField(_("questions"), default=list, blank=True)
+
+    class Meta:
+        db_table = "paragraphs"
+        ordering = ["chapter_id", "sort_order", "number"]
+        verbose_name = _("paragraph")
+        verbose_name_plural = _("paragraphs")
+        constraints = [
+            models.UniqueConstraint(fields=["chapter", "number"], name="paragraphs_number_unique_per_chapter"),
+            json_array_check("key_terms", "paragraphs_key_terms_is_list"),
+            json_array_check("questions", "paragraphs_questions_is_list"),
+        ]
+
+    def __str__(self):
+        return f"§{self.number}. {self.title}"
+
+
+class ParagraphOutcome(models.Model):
+    """A paragraph teaches a learning outcome (an alignment), with the aligner's confidence."""
+
+    paragraph = models.ForeignKey(Paragraph, on_delete=models.CASCADE, related_name="outcome_links", verbose_name=_("paragraph"))
+    outcome = models.ForeignKey(LearningOutcome, on_delete=models.PROTECT, related_name="paragraph_links", verbose_name=_("learning outcome"))
+    school = school_field()
+    confidence = models.DecimalField(
+        _("confidence"), max_digits=3, decimal_places=2, default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    anchor = models.CharField(_("anchor"), max_length=255, blank=True, help_text=_("Where in the paragraph the outcome is taught."))
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="+", verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        db_table = "paragraph_outcomes"
+        ordering = ["paragraph_id", "outcome_id"]
+        verbose_name = _("paragraph alignment")
+        verbose_name_plural = _("paragraph alignments")
+        indexes = [models.Index(fields=["outcome"], name="paragraph_outcomes_outcome_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paragraph", "outcome"], name="paragraph_outcomes_unique",
+                violation_error_message=_("This paragraph is already aligned to this outcome."),
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0, confidence__lte=1), name="paragraph_outcomes_confidence_range",
+                violation_error_message=_("Confidence must be between 0 and 1."),
+            ),
+        ]
