@@ -117,6 +117,7 @@ if "DATABASE_URL" not in env:
 # `default` mirrors it, so the tests run as the runtime role.
 DATABASES = {"default": _database("DATABASE_URL")}
 DATABASES["owner"] = _database("DATABASE_OWNER_URL") if "DATABASE_OWNER_URL" in env else dict(DATABASES["default"])
+DATABASES["owner"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}  # default: test_<name>
 DATABASES["default"]["TEST"] = {"MIRROR": "owner"}
 TENANT_SYNC_ROUTER = "tenants.routers.SharedSchemaRouter"
 DATABASE_ROUTERS = [TENANT_SYNC_ROUTER]

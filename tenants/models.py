@@ -31,6 +31,10 @@ class School(TenantMixin):
     def __str__(self):
         return self.name_ru
 
+    def _check_schema_name_is_unique(self):
+        # django-tenants refuses two tenants in one schema; sharing `public` is this design's point.
+        return None
+
     def delete(self, *args, **kwargs):
         # Never let django-tenants drop a schema: every school shares `public`.
         return models.Model.delete(self, *args, **kwargs)

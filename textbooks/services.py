@@ -1,0 +1,88 @@
+"""Writes on textbook content (services: keyword-only arguments, one transaction each)."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
+
+from tenants.context import current_context
+from textbooks.models import Textbook
+
+# Set-based copy of a global textbook into a school: four statements whatever the textbook's size.
+# Chapters are matched old -> new by (textbook, number), paragraphs by (chapter, number): both unique.
+_FORK_TEXTBOOK = """
+    INSERT INTO textbooks (school_id, subject_id, title, grade_level, language, author, publisher, year, isbn,
+                           version, global_textbook_id, source_version, is_customized, is_active,
+                           created_at, updated_at)
+    SELECT %(school)s, subject_id, title, grade_level, language, author, publisher, year, isbn,
+           1, id, version, false, is_active, now(), now()
+    FROM textbooks WHERE id = %(source)s AND school_id IS NULL
+    RETURNING id
+"""
+_FORK_CHAPTERS = """
+    INSERT INTO chapters (textbook_id, school_id, number, title, description, sort_order)
+    SELECT %(fork)s, %(school)s, number, title, description, sort_order
+    FROM chapters WHERE textbook_id = %(source)s
+"""
+_FORK_PARAGRAPHS = """
+    INSERT INTO paragraphs (chapter_id, school_id, number, sort_order, title, content, summary,
+                            learning_objective, lesson_objective, key_terms, questions)
+    SELECT new_chapter.id, %(school)s, p.number, p.sort_order, p.title, p.content, p.summary,
+           p.learning_objective, p.lesson_objective, p.key_terms, p.questions
+    FROM paragraphs p
+    JOIN chapters old_chapter ON old_chapter.id = p.chapter_id
+    JOIN chapters new_chapter ON new_chapter.textbook_id = %(fork)s AND new_chapter.number = old_chapter.number
+    WHERE old_chapter.textbook_id = %(source)s
+"""
+_FORK_ALIGNMENTS = """
+    INSERT INTO paragraph_outcomes (paragraph_id, outcome_id, school_id, confidence, anchor, notes,
+                                    created_by_id, created_at)
+    SELECT new_paragraph.id, link.outcome_id, %(school)s, link.confidence, link.anchor, link.notes,
+           link.created_by_id, link.created_at
+    FROM paragraph_outcomes link
+    JOIN paragraphs old_paragraph ON old_paragraph.id = link.paragraph_id
+    JOIN chapters old_chapter ON old_chapter.id = old_paragraph.chapter_id
+    JOIN chapters new_chapter ON new_chapter.textbook_id = %(fork)s AND new_chapter.number = old_chapter.number
+    JOIN paragraphs new_paragraph ON new_paragraph.chapter_id = new_chapter.id
+                                 AND new_paragraph.number = old_paragraph.number
+    WHERE old_chapter.textbook_id = %(source)s
+"""
+
+
+def textbook_fork(*, textbook: Textbook, school) -> Textbook:
+    """Copy a global textbook into `school` with its chapters, paragraphs (every field) and their
+    alignments. The copy records where it came from (global_textbook, source_version).
+
+    A school can fork only into itself (the super-admin context into any school); a second copy of
+    the same textbook in the same school is refused.
+    """
+    if textbook.school_id is not None:
+        raise ValidationError(
+            _("Only global textbooks can be copied into a school; “%(title)s” already belongs to a school.")
+            % {"title": textbook.title},
+            code="not_global",
+        )
+    context = current_context()
+    if not context.super_admin and context.school_id != school.pk:
+        raise PermissionDenied(_("You can copy textbooks only into your own school."))
+    if Textbook.objects.filter(school=school, global_textbook=textbook).exists():
+        raise ValidationError(
+            _("%(school)s already has a copy of “%(title)s”.") % {"school": school, "title": textbook.title},
+            code="already_forked",
+        )
+    params = {"source": textbook.pk, "school": school.pk}
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_FORK_TEXTBOOK, params)
+            (params["fork"],) = cursor.fetchone()
+            cursor.execute(_FORK_CHAPTERS, params)
+            cursor.execute(_FORK_PARAGRAPHS, params)
+            cursor.execute(_FORK_ALIGNMENTS, params)
+    except IntegrityError as error:
+        # Two forks of the same textbook racing: the unique constraint decides.
+        if "textbooks_one_fork_per_school" in str(error):
+            raise ValidationError(
+                _("%(school)s already has a copy of “%(title)s”.") % {"school": school, "title": textbook.title},
+                code="already_forked",
+            ) from error
+        raise
+    return Textbook.objects.get(pk=params["fork"])
