@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# ENV_FILE: another file than .env (tests point it at /dev/null to check the defaults).
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -117,7 +118,7 @@ if "DATABASE_URL" not in env:
 # `default` mirrors it, so the tests run as the runtime role.
 DATABASES = {"default": _database("DATABASE_URL")}
 DATABASES["owner"] = _database("DATABASE_OWNER_URL") if "DATABASE_OWNER_URL" in env else dict(DATABASES["default"])
-DATABASES["owner"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}  # default: test_<name>
+DATABASES["owner"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None), "DEPENDENCIES": []}
 DATABASES["default"]["TEST"] = {"MIRROR": "owner"}
 TENANT_SYNC_ROUTER = "tenants.routers.SharedSchemaRouter"
 DATABASE_ROUTERS = [TENANT_SYNC_ROUTER]

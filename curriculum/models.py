@@ -7,10 +7,13 @@ grade and subsection; its subsection belongs to its framework).
 """
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
+
+from curriculum.codes import outcome_code_error, section_code_error, subsection_code_error
 
 MIN_GRADE = 1
 MAX_GRADE = 11
@@ -137,6 +140,10 @@ class Section(models.Model):
     def __str__(self):
         return f"{self.code}. {self.name_ru}"
 
+    def clean(self):
+        if self.code and (error := section_code_error(self.code)):
+            raise ValidationError({"code": error})
+
 
 class Subsection(models.Model):
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="subsections", verbose_name=_("section"))
@@ -161,6 +168,11 @@ class Subsection(models.Model):
 
     def __str__(self):
         return f"{self.code}. {self.name_ru}"
+
+    def clean(self):
+        if self.code and self.section_id:
+            if error := subsection_code_error(self.code, section_code=self.section.code):
+                raise ValidationError({"code": error})
 
 
 class LearningOutcome(models.Model):
@@ -202,3 +214,11 @@ class LearningOutcome(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.title_ru[:80]}"
+
+    def clean(self):
+        if not (self.subsection_id and self.code and self.grade):
+            return
+        if self.framework_id and self.subsection.section.framework_id != self.framework_id:
+            raise ValidationError({"subsection": _("This subsection belongs to another framework.")})
+        if error := outcome_code_error(self.code, grade=self.grade, subsection_code=self.subsection.code):
+            raise ValidationError({"code": error})

@@ -1,11 +1,14 @@
 """Writes on textbook content (services: keyword-only arguments, one transaction each)."""
 
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from tenants.context import current_context
-from textbooks.models import Textbook
+from tenants.errors import user_errors_from_database
+from textbooks.models import ParagraphOutcome, Textbook
 
 # Set-based copy of a global textbook into a school: four statements whatever the textbook's size.
 # Chapters are matched old -> new by (textbook, number), paragraphs by (chapter, number): both unique.
@@ -86,3 +89,62 @@ def textbook_fork(*, textbook: Textbook, school) -> Textbook:
             ) from error
         raise
     return Textbook.objects.get(pk=params["fork"])
+
+
+def alignment_create(*, paragraph, outcome, created_by=None, confidence=None, anchor="", notes="") -> ParagraphOutcome:
+    """Align a paragraph to a learning outcome. Only the paragraph's school (or a methodologist)
+    may; the database refuses anyone else."""
+    alignment = ParagraphOutcome(
+        paragraph=paragraph, outcome=outcome, created_by=created_by, anchor=anchor, notes=notes,
+        confidence=Decimal("1.00") if confidence is None else confidence,
+    )
+    alignment.full_clean(exclude=["paragraph", "outcome"], validate_unique=False, validate_constraints=False)
+    with user_errors_from_database(), transaction.atomic():
+        alignment.save()
+    return alignment
+
+
+def alignment_update(*, alignment: ParagraphOutcome, **fields) -> ParagraphOutcome:
+    allowed = {"confidence", "anchor", "notes"}
+    if unknown := set(fields) - allowed:
+        raise ValueError(f"cannot update {sorted(unknown)}; allowed: {sorted(allowed)}")
+    for name, value in fields.items():
+        setattr(alignment, name, value)
+    alignment.full_clean(exclude=["paragraph", "outcome"], validate_unique=False, validate_constraints=False)
+    with user_errors_from_database(), transaction.atomic():
+        updated = ParagraphOutcome.objects.filter(pk=alignment.pk).update(**fields)
+    if not updated:  # filtered out by row-level security: not the caller's to change
+        raise PermissionDenied(_("You are not allowed to change this alignment."))
+    return alignment
+
+
+def alignment_delete(*, alignment: ParagraphOutcome) -> None:
+    with user_errors_from_database(), transaction.atomic():
+        deleted, _details = ParagraphOutcome.objects.filter(pk=alignment.pk).delete()
+    if not deleted:
+        raise PermissionDenied(_("You are not allowed to delete this alignment."))
+
+
+def alignments_replace(*, paragraph, items, created_by=None) -> list[ParagraphOutcome]:
+    """Replace a paragraph's whole set of alignments in one transaction.
+
+    `items`: dicts with "outcome" (a LearningOutcome) and optional "confidence", "anchor", "notes".
+    Alignments to outcomes still listed are updated in place (keeping their author and date).
+    """
+    outcome_ids = [item["outcome"].pk for item in items]
+    if len(outcome_ids) != len(set(outcome_ids)):
+        raise ValidationError(_("The same learning outcome is listed twice."), code="duplicate_outcome")
+    with user_errors_from_database(), transaction.atomic():
+        existing = {link.outcome_id: link for link in ParagraphOutcome.objects.filter(paragraph=paragraph)}
+        stale = [link.pk for outcome_id, link in existing.items() if outcome_id not in outcome_ids]
+        if stale and ParagraphOutcome.objects.filter(pk__in=stale).delete()[0] != len(stale):
+            raise PermissionDenied(_("You are not allowed to change this paragraph's alignments."))
+        result = []
+        for item in items:
+            fields = {name: item[name] for name in ("confidence", "anchor", "notes") if name in item}
+            link = existing.get(item["outcome"].pk)
+            if link is None:
+                result.append(alignment_create(paragraph=paragraph, outcome=item["outcome"], created_by=created_by, **fields))
+            else:
+                result.append(alignment_update(alignment=link, **fields) if fields else link)
+    return result

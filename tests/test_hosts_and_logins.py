@@ -1,0 +1,68 @@
+"""Which context a request gets, from its host and its user."""
+
+import json
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.http import JsonResponse
+from django.test import RequestFactory
+
+from tenants.context import current_context, super_admin_context
+from tenants.middleware import SchoolHostMiddleware, TenantContextMiddleware
+from tenants.models import User
+from tests.conftest import PASSWORD
+
+
+def context_of(*, host, user):
+    def view(request):
+        context = current_context()
+        return JsonResponse({"school_id": context.school_id, "super_admin": context.super_admin})
+
+    request = RequestFactory().get("/", HTTP_HOST=host)
+    request.user = user
+    return SchoolHostMiddleware(TenantContextMiddleware(view))(request)
+
+
+def test_methodologist_on_the_public_host_works_as_super_admin(methodologist):
+    assert json.loads(context_of(host="localhost", user=methodologist).content) == {"school_id": None, "super_admin": True}
+
+
+def test_methodologist_on_a_school_host_is_refused(methodologist, school_a):
+    response = context_of(host="school-a.localhost", user=methodologist)
+    assert response.status_code == 403
+    assert "national" in response.content.decode()
+
+
+def test_school_staff_work_in_their_school_on_its_host_and_on_the_public_host(admin_a, teacher_a, school_a):
+    for user in (admin_a, teacher_a):
+        for host in ("school-a.localhost", "localhost"):
+            assert json.loads(context_of(host=host, user=user).content) == {"school_id": school_a.pk, "super_admin": False}
+
+
+def test_school_staff_on_another_schools_host_are_refused(admin_b, school_a):
+    response = context_of(host="school-a.localhost", user=admin_b)
+    assert response.status_code == 403
+    assert "another school" in response.content.decode()
+
+
+def test_anonymous_gets_no_context_even_on_a_school_host(school_a):
+    assert json.loads(context_of(host="school-a.localhost", user=AnonymousUser()).content) == {"school_id": None, "super_admin": False}
+
+
+def test_unknown_host_is_not_found(db, client):
+    response = client.get("/admin/", HTTP_HOST="nowhere.localhost")
+    assert response.status_code == 404
+
+
+def test_wrong_school_host_is_refused_through_the_whole_stack(client, admin_b, school_a):
+    client.force_login(admin_b)
+    assert client.get("/admin/", HTTP_HOST="school-a.localhost").status_code == 403
+    assert client.get("/admin/", HTTP_HOST="school-b.localhost").status_code == 200
+
+
+@pytest.mark.parametrize("username", ["methodologist", "admin_a"])
+def test_signing_in_records_last_login_in_the_users_own_context(client, methodologist, admin_a, username):
+    host = "localhost" if username == "methodologist" else "school-a.localhost"
+    response = client.post("/admin/login/?next=/admin/", {"username": username, "password": PASSWORD}, HTTP_HOST=host)
+    assert response.status_code == 302, response.content.decode()[:500]
+    with super_admin_context():
+        assert User.objects.get(username=username).last_login is not None

@@ -1,0 +1,295 @@
+"""The isolation matrix: SELECT / INSERT / UPDATE / DELETE x {own school, other school, global row}
+x {school A's context, no context, super admin}, for every table, through the ORM and through raw
+SQL, as the runtime role. Every refused write is followed by a re-read as super admin proving that
+nothing changed.
+"""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
+from tenants.context import super_admin_context, tenant_context
+from tenants.models import Domain, Role, School, User
+from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
+
+CONTEXTS = ["school_a", "no_context", "super_admin"]
+OWNERS = ["own", "other", "global"]
+PATHS = ["orm", "sql"]
+
+VISIBLE = {
+    "school_a": {"own", "global"},
+    "no_context": {"global"},
+    "super_admin": {"own", "other", "global"},
+}
+WRITABLE = {
+    "school_a": {"own"},
+    "no_context": set(),
+    "super_admin": {"own", "other", "global"},
+}
+
+
+def enter(context_name, school_a):
+    if context_name == "school_a":
+        return tenant_context(school_id=school_a.pk)
+    if context_name == "super_admin":
+        return super_admin_context()
+    return tenant_context()
+
+
+def attempt(write):
+    """Run a write in a savepoint; return (rows affected or None, refused by the database)."""
+    try:
+        with transaction.atomic():
+            return write(), False
+    except DatabaseError as error:
+        assert getattr(error.__cause__, "sqlstate", None) == "42501", error
+        return None, True
+
+
+def sql_rowcount(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def sql_ids(table):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table}")
+        return {row[0] for row in cursor.fetchall()}
+
+
+# --------------------------------------------------------------------------------------------
+# School content: textbooks, chapters, paragraphs, paragraph_outcomes
+
+CONTENT_MODELS = {"textbooks": Textbook, "chapters": Chapter, "paragraphs": Paragraph, "paragraph_outcomes": ParagraphOutcome}
+DESCENDANTS = {
+    "textbooks": [(ParagraphOutcome, "paragraph__chapter__textbook_id"), (Paragraph, "chapter__textbook_id"), (Chapter, "textbook_id")],
+    "chapters": [(ParagraphOutcome, "paragraph__chapter_id"), (Paragraph, "chapter_id")],
+    "paragraphs": [(ParagraphOutcome, "paragraph_id")],
+    "paragraph_outcomes": [],
+}
+TEXT_COLUMN = {"textbooks": "title", "chapters": "title", "paragraphs": "title", "paragraph_outcomes": "notes"}
+
+
+@pytest.fixture
+def content_rows(alignment_a, alignment_b, global_alignment):
+    """table -> owner -> (row id, parent id for inserting a sibling)."""
+    rows = {}
+    with super_admin_context():
+        for owner, link in {"own": alignment_a, "other": alignment_b, "global": global_alignment}.items():
+            paragraph = Paragraph.objects.select_related("chapter__textbook").get(pk=link.paragraph_id)
+            textbook = paragraph.chapter.textbook
+            rows.setdefault("textbooks", {})[owner] = (textbook.pk, textbook.school_id)
+            rows.setdefault("chapters", {})[owner] = (paragraph.chapter_id, textbook.pk)
+            rows.setdefault("paragraphs", {})[owner] = (paragraph.pk, paragraph.chapter_id)
+            rows.setdefault("paragraph_outcomes", {})[owner] = (link.pk, paragraph.pk)
+    return rows
+
+
+@pytest.fixture
+def second_outcome(subsection):
+    with super_admin_context():
+        return LearningOutcome.objects.create(
+            framework=subsection.section.framework, subsection=subsection, grade=7, code="7.2.1.2", title_ru="второй"
+        )
+
+
+def insert_content(table, parent_id, path, *, subject, outcome):
+    if path == "orm":
+        if table == "textbooks":
+            return Textbook.objects.create(school_id=parent_id, subject=subject, title="new", grade_level=7)
+        if table == "chapters":
+            return Chapter.objects.create(textbook_id=parent_id, number=99, title="new")
+        if table == "paragraphs":
+            return Paragraph.objects.create(chapter_id=parent_id, number=99, title="new")
+        return ParagraphOutcome.objects.create(paragraph_id=parent_id, outcome=outcome)
+    statements = {
+        "textbooks": (
+            "INSERT INTO textbooks (school_id, subject_id, title, grade_level, language, author, publisher, isbn,"
+            " version, is_customized, is_active, created_at, updated_at)"
+            " VALUES (%s, %s, 'new', 7, 'ru', '', '', '', 1, false, true, now(), now())",
+            [parent_id, subject.pk],
+        ),
+        "chapters": (
+            "INSERT INTO chapters (textbook_id, number, title, description, sort_order) VALUES (%s, 99, 'new', '', 0)",
+            [parent_id],
+        ),
+        "paragraphs": (
+            "INSERT INTO paragraphs (chapter_id, number, sort_order, title, content, summary, learning_objective,"
+            " lesson_objective, key_terms, questions) VALUES (%s, 99, 0, 'new', '', '', '', '', '[]', '[]')",
+            [parent_id],
+        ),
+        "paragraph_outcomes": (
+            "INSERT INTO paragraph_outcomes (paragraph_id, outcome_id, confidence, anchor, notes, created_at)"
+            " VALUES (%s, %s, 1, '', '', now())",
+            [parent_id, outcome.pk],
+        ),
+    }
+    return sql_rowcount(*statements[table])
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("context_name", CONTEXTS)
+@pytest.mark.parametrize("table", CONTENT_MODELS)
+def test_content_select(table, context_name, path, content_rows, school_a):
+    with enter(context_name, school_a):
+        if path == "orm":
+            seen = set(CONTENT_MODELS[table].objects.values_list("pk", flat=True))
+        else:
+            seen = sql_ids(table)
+    expected = {content_rows[table][owner][0] for owner in VISIBLE[context_name]}
+    assert seen == expected
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("owner", OWNERS)
+@pytest.mark.parametrize("context_name", CONTEXTS)
+@pytest.mark.parametrize("table", CONTENT_MODELS)
+def test_content_update(table, context_name, owner, path, content_rows, school_a):
+    row_id = content_rows[table][owner][0]
+    column = TEXT_COLUMN[table]
+    model = CONTENT_MODELS[table]
+    with enter(context_name, school_a):
+        if path == "orm":
+            affected, refused = attempt(lambda: model.objects.filter(pk=row_id).update(**{column: "changed"}))
+        else:
+            affected, refused = attempt(lambda: sql_rowcount(f"UPDATE {table} SET {column} = 'changed' WHERE id = %s", [row_id]))
+    allowed = owner in WRITABLE[context_name]
+    assert (affected == 1) is allowed and not refused
+    with super_admin_context():
+        assert (getattr(model.objects.get(pk=row_id), column) == "changed") is allowed
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("owner", OWNERS)
+@pytest.mark.parametrize("context_name", CONTEXTS)
+@pytest.mark.parametrize("table", CONTENT_MODELS)
+def test_content_delete(table, context_name, owner, path, content_rows, school_a):
+    row_id = content_rows[table][owner][0]
+    model = CONTENT_MODELS[table]
+    if path == "sql":
+        # Raw SQL does not cascade (Django's foreign keys cascade in Python): delete a childless row.
+        with super_admin_context():
+            for child_model, lookup in DESCENDANTS[table]:
+                child_model.objects.filter(**{lookup: row_id}).delete()
+    with enter(context_name, school_a):
+        if path == "orm":
+            affected, refused = attempt(lambda: model.objects.filter(pk=row_id).delete()[0])
+        else:
+            affected, refused = attempt(lambda: sql_rowcount(f"DELETE FROM {table} WHERE id = %s", [row_id]))
+    allowed = owner in WRITABLE[context_name]
+    assert bool(affected) is allowed and not refused
+    with super_admin_context():
+        assert model.objects.filter(pk=row_id).exists() is not allowed
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("owner", OWNERS)
+@pytest.mark.parametrize("context_name", CONTEXTS)
+@pytest.mark.parametrize("table", CONTENT_MODELS)
+def test_content_insert(table, context_name, owner, path, content_rows, school_a, subject, second_outcome):
+    parent_id = content_rows[table][owner][1]
+    model = CONTENT_MODELS[table]
+    with super_admin_context():
+        before = model.objects.count()
+    with enter(context_name, school_a):
+        _, refused = attempt(lambda: insert_content(table, parent_id, path, subject=subject, outcome=second_outcome))
+    allowed = owner in WRITABLE[context_name]
+    assert refused is not allowed
+    with super_admin_context():
+        assert model.objects.count() == before + (1 if allowed else 0)
+        if allowed and table != "textbooks":
+            # The copied school_id is the parent's, whoever wrote the row.
+            newest = model.objects.latest("pk")
+            expected_school = {"own": school_a.pk, "global": None}.get(owner, "other")
+            if expected_school != "other":
+                assert newest.school_id == expected_school
+
+
+# --------------------------------------------------------------------------------------------
+# Reference data: GOSO, schools, domains. Everyone reads; only the super-admin context writes.
+
+@pytest.fixture
+def reference_rows(outcome, school_b):
+    with super_admin_context():
+        subsection = outcome.subsection
+        return {
+            "subjects": (Subject, subsection.section.framework.subject_id, "name_ru"),
+            "frameworks": (Framework, subsection.section.framework_id, "title_ru"),
+            "goso_sections": (Section, subsection.section_id, "name_ru"),
+            "goso_subsections": (Subsection, subsection.pk, "name_ru"),
+            "learning_outcomes": (LearningOutcome, outcome.pk, "title_ru"),
+            "schools": (School, school_b.pk, "name_ru"),
+            "school_domains": (Domain, Domain.objects.get(tenant=school_b).pk, "domain"),
+        }
+
+
+def insert_reference(table, n):
+    """Row number n of a reference table (a leaf: nothing refers to it)."""
+    if table == "subjects":
+        return Subject.objects.create(code=f"new_subject{n}", name_ru="Новый", grade_from=1, grade_to=4)
+    if table == "frameworks":
+        return Framework.objects.create(code=f"new_fw{n}", subject=Subject.objects.first(), title_ru="Новая")
+    if table == "goso_sections":
+        return Section.objects.create(framework=Framework.objects.first(), code=str(10 + n), name_ru="Новый")
+    if table == "goso_subsections":
+        return Subsection.objects.create(section=Section.objects.first(), code=f"2.{10 + n}", name_ru="Новый")
+    if table == "learning_outcomes":
+        subsection = Subsection.objects.select_related("section").first()
+        return LearningOutcome.objects.create(
+            framework_id=subsection.section.framework_id, subsection=subsection, grade=8, code=f"8.2.1.{1 + n}",
+            title_ru="Новая",
+        )
+    if table == "schools":
+        return School.objects.create(code=f"new-school-{n}", name_ru="Новая")
+    return Domain.objects.create(domain=f"new{n}.localhost", tenant=School.objects.first())
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("context_name", CONTEXTS)
+@pytest.mark.parametrize(
+    "table", ["subjects", "frameworks", "goso_sections", "goso_subsections", "learning_outcomes", "schools", "school_domains"]
+)
+def test_reference_tables(table, context_name, path, reference_rows, school_a):
+    model, row_id, column = reference_rows[table]
+    writable = context_name == "super_admin"
+    with super_admin_context():
+        leaf_id = insert_reference(table, 1).pk
+        before = model.objects.count()
+    with enter(context_name, school_a):
+        # Readable in every context.
+        if path == "orm":
+            assert model.objects.filter(pk=row_id).exists()
+            updated, refused = attempt(lambda: model.objects.filter(pk=row_id).update(**{column: "changed"}))
+            deleted, delete_refused = attempt(lambda: model.objects.filter(pk=leaf_id).delete()[0])
+        else:
+            assert row_id in sql_ids(table)
+            updated, refused = attempt(lambda: sql_rowcount(f"UPDATE {table} SET {column} = 'changed' WHERE id = %s", [row_id]))
+            deleted, delete_refused = attempt(lambda: sql_rowcount(f"DELETE FROM {table} WHERE id = %s", [leaf_id]))
+        assert (updated == 1) is writable and not refused
+        assert bool(deleted) is writable and not delete_refused
+        _, insert_refused = attempt(lambda: insert_reference(table, 2))
+        assert insert_refused is not writable
+    with super_admin_context():
+        assert (getattr(model.objects.get(pk=row_id), column) == "changed") is writable
+        assert model.objects.filter(pk=leaf_id).exists() is not writable
+        # Writable: one row deleted and one inserted; otherwise nothing changed.
+        assert model.objects.count() == before
+
+
+# --------------------------------------------------------------------------------------------
+# Accounts: readable in every context (identity precedes context); a school writes only its staff.
+
+@pytest.mark.parametrize("context_name", CONTEXTS)
+def test_accounts(context_name, admin_a, admin_b, methodologist, school_a):
+    allowed = {"school_a": {admin_a.pk}, "no_context": set(), "super_admin": {admin_a.pk, admin_b.pk, methodologist.pk}}
+    with enter(context_name, school_a):
+        assert {admin_a.pk, admin_b.pk, methodologist.pk} <= set(User.objects.values_list("pk", flat=True))
+        for user in (admin_a, admin_b, methodologist):
+            updated, refused = attempt(lambda: User.objects.filter(pk=user.pk).update(first_name="changed"))
+            assert (updated == 1) is (user.pk in allowed[context_name]) and not refused
+        _, refused = attempt(lambda: User.objects.create_user("new_methodologist", role=Role.METHODOLOGIST))
+        assert refused is (context_name != "super_admin")
+    with super_admin_context():
+        changed = set(User.objects.filter(first_name="changed").values_list("pk", flat=True))
+        assert changed == allowed[context_name]
