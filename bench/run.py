@@ -1,0 +1,98 @@
+"""Run every benchmark (bench/bench_*.py, each exposing run() -> list of figures) in one process and
+write BENCHMARKS.md and bench/results.json. Called by `./dev bench` against a dedicated database.
+
+A figure: {"name", "value", "unit", "target", "met"} (+ optional "note"). Targets are ratios or limits
+measured against a baseline in the same run where the issue asks for one.
+"""
+
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import django
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    except OSError:
+        memory_kib = 0
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        (postgres,) = cursor.fetchone()
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory_kib / 1024 / 1024, 1),
+        "python": platform.python_version(), "postgresql": postgres, "platform": platform.platform(),
+    }
+
+
+def main(selected: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    modules = sorted(path.stem for path in BENCH_DIR.glob("bench_*.py"))
+    if selected:
+        modules = [name for name in modules if any(wanted in name for wanted in selected)]
+    figures, started = [], time.time()
+    for name in modules:
+        print(f"==> {name}", flush=True)
+        module = importlib.import_module(f"bench.{name}")
+        for figure in module.run():
+            figure.setdefault("benchmark", name)
+            figures.append(figure)
+            print(f"    {figure['name']}: {figure['value']} {figure['unit']} (target {figure.get('target')}; "
+                  f"{'met' if figure.get('met') else 'NOT met'})", flush=True)
+    report = {
+        "run_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "duration_s": round(time.time() - started, 1),
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
+        "machine": machine(),
+        "figures": figures,
+    }
+    (BENCH_DIR / "results.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    (ROOT / "BENCHMARKS.md").write_text(markdown(report))
+    print(f"Wrote bench/results.json and BENCHMARKS.md ({len(figures)} figures).")
+    return 0
+
+
+def markdown(report: dict) -> str:
+    machine_info = report["machine"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `./dev bench` on {report['run_at']} (commit {report['commit']}, {report['duration_s']} s). "
+        "Every figure comes from that one run; ratios compare against a baseline measured in the same run.",
+        "",
+        f"Machine: {machine_info['cpu']}, {machine_info['cores']} cores, {machine_info['memory_gib']} GiB; "
+        f"Python {machine_info['python']}; PostgreSQL {machine_info['postgresql']}.",
+        "",
+        "| benchmark | figure | value | unit | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for figure in report["figures"]:
+        lines.append(
+            f"| {figure['benchmark']} | {figure['name']} | {figure['value']} | {figure['unit']} | "
+            f"{figure.get('target') or ''} | {'yes' if figure.get('met') else 'no'} |"
+        )
+    notes = [f"- **{figure['name']}**: {figure['note']}" for figure in report["figures"] if figure.get("note")]
+    if notes:
+        lines += ["", "## Notes", "", *notes]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
