@@ -1,7 +1,6 @@
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponseForbidden
+from django.http import Http404
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from tenants.context import activate, context_for_user
@@ -30,10 +29,8 @@ class TenantContextMiddleware:
 
     def __call__(self, request):
         with transaction.atomic():
-            try:
-                context = context_for_user(user=request.user, host_school=getattr(request, "tenant", None))
-            except PermissionDenied as refusal:
-                return HttpResponseForbidden(str(refusal))
+            # PermissionDenied (a user on another school's host) becomes Django's 403 page.
+            context = context_for_user(user=request.user, host_school=getattr(request, "tenant", None))
             activate(context)
             request.tenant_context = context
             response = self.get_response(request)
