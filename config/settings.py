@@ -52,7 +52,9 @@ SHARED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
+    "import_export",  # spreadsheet export/import of GOSO in the admin (curriculum/spreadsheets.py)
     "curriculum",
     "textbooks",
 ]
@@ -67,6 +69,7 @@ TENANT_LIMIT_SET_CALLS = True  # every school lives in the public schema: set se
 AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
+    "tenants.middleware.DatabaseUnavailableMiddleware",  # outermost: database unreachable -> 503
     "tenants.middleware.SchoolHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -142,25 +145,35 @@ USE_I18N = True
 USE_TZ = True
 
 # Real GOSO frameworks and a textbook for the demo (the repository's sibling folder shared/data).
-SHARED_DATA_DIR = env.path("SHARED_DATA_DIR", default=BASE_DIR.parent / "shared" / "data")
+SHARED_DATA_DIR = Path(env.str("SHARED_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data")))
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes an anonymous call a 401 (not a 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api_schema.ApiAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.ApiPagination",
+    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "GOSO Curriculum API",
     "DESCRIPTION": "Kazakhstan's state education standard (GOSO), textbooks and their alignments.",
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",  # tags and operation ids from the resource name
+    # /api/docs/ loads Swagger UI from this app (drf-spectacular-sidecar), not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,  # read-only fields stay out of request bodies
 }
 
 LOGGING = {

@@ -4,8 +4,13 @@ from django.urls import include, path
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("config.api_urls")),  # REST API, outside i18n_patterns
+    path("ims/case/v1p1/", include("curriculum.case_views")),  # CASE 1.1 service, outside i18n_patterns
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )
+
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.page_not_found"

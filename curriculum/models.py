@@ -6,6 +6,7 @@ and triggers (curriculum/migrations) for rules that span tables (an outcome's co
 grade and subsection; its subsection belongs to its framework).
 """
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -94,6 +95,10 @@ class Framework(models.Model):
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    previous_version = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="next_versions",
+        verbose_name=_("previous version"), help_text=_("The version this one was created from (curriculum/versions.py)."),
+    )
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -222,3 +227,65 @@ class LearningOutcome(models.Model):
             raise ValidationError({"subsection": _("This subsection belongs to another framework.")})
         if error := outcome_code_error(self.code, grade=self.grade, subsection_code=self.subsection.code):
             raise ValidationError({"code": error})
+
+
+class OutcomeVersionLink(models.Model):
+    """An outcome of a framework's previous version and its counterpart in the new version.
+
+    Proposed by curriculum/versions.py (same code, or similar text where the code changed), then
+    accepted or rejected by a methodologist; accepted links carry alignments over to the new version.
+    An old outcome split in two, or two merged into one, is two links.
+    """
+
+    class Kind(models.TextChoices):
+        SAME_CODE = "same_code", _("same code")
+        SIMILAR_TEXT = "similar_text", _("similar text")
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        ACCEPTED = "accepted", _("accepted")
+        REJECTED = "rejected", _("rejected")
+
+    old_outcome = models.ForeignKey(
+        LearningOutcome, on_delete=models.CASCADE, related_name="links_to_newer", verbose_name=_("old outcome")
+    )
+    new_outcome = models.ForeignKey(
+        LearningOutcome, on_delete=models.CASCADE, related_name="links_from_older", verbose_name=_("new outcome")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    similarity = models.DecimalField(
+        _("text similarity"), max_digits=4, decimal_places=3,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PROPOSED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        db_table = "outcome_version_links"
+        ordering = ["new_outcome_id", "old_outcome_id"]
+        verbose_name = _("outcome version link")
+        verbose_name_plural = _("outcome version links")
+        indexes = [models.Index(fields=["new_outcome"], name="outcome_links_new_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["old_outcome", "new_outcome"], name="outcome_version_links_unique",
+                violation_error_message=_("These two outcomes are already linked."),
+            ),
+            models.CheckConstraint(
+                condition=Q(similarity__gte=0, similarity__lte=1), name="outcome_version_links_similarity_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["same_code", "similar_text"]), name="outcome_version_links_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["proposed", "accepted", "rejected"]), name="outcome_version_links_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.old_outcome.code} -> {self.new_outcome.code}"

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,6 +10,13 @@ from tenants.context import super_admin_context, tenant_context
 from tests.conftest import make_textbook
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
 from textbooks.services import textbook_fork
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # The interface defaults to Russian; these tests read the English source messages.
+    with translation.override("en"):
+        yield
 
 
 def align_every_paragraph(textbook, outcome):

@@ -68,3 +68,13 @@ def test_signing_in_records_last_login_in_the_users_own_context(client, methodol
     assert response.status_code == 302, response.content.decode()[:500]
     with super_admin_context():
         assert User.objects.get(username=username).last_login is not None
+
+
+def test_refusals_before_the_api_view_answer_in_the_api_error_shape(client, admin_b, school_a):
+    client.force_login(admin_b)
+    refused = client.get("/api/v1/subjects/", HTTP_HOST="school-a.localhost")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "permission_denied"
+    unknown_host = client.get("/api/v1/subjects/", HTTP_HOST="nowhere.localhost")
+    assert unknown_host.status_code == 404
+    assert unknown_host.json()["error"]["code"] == "not_found"

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
@@ -11,6 +12,13 @@ from tenants.context import super_admin_context, tenant_context
 from tenants.errors import user_errors_from_database
 from textbooks.models import Chapter, ParagraphOutcome, Textbook
 from textbooks.services import alignment_create, alignments_replace
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # The interface defaults to Russian; these tests read the English source messages.
+    with translation.override("en"):
+        yield
 
 
 def refused(write, match):

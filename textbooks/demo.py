@@ -44,9 +44,9 @@ def demo_data_load(*, data_dir: Path | None = None) -> DemoReport:
     if not (data_dir / "goso").is_dir():
         raise FileNotFoundError(f"Demo data not found: {data_dir / 'goso'} (set SHARED_DATA_DIR to the shared/data folder).")
     report = DemoReport()
-    for path in sorted((data_dir / "goso").glob("*.json")):
-        result = import_goso_file(path=path)
-        report.add(f"{path.name}: {result.summary()}")
+    imports = [import_goso_file(path=path) for path in sorted((data_dir / "goso").glob("*.json"))]
+    changed = [result for result in imports if result.changes_anything]
+    report.add(f"GOSO frameworks: {len(imports)} files, {len(changed)} imported or updated")
     with super_admin_context():
         report.add(f"sample outcomes added: {_add_sample_outcomes()}")
         textbook = import_textbook_file(path=data_dir / "textbooks" / DEMO_TEXTBOOK_FILE)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from curriculum.models import MAX_GRADE, MIN_GRADE, LearningOutcome, Subject
@@ -25,11 +26,11 @@ def school_field():
     )
 
 
-def json_array_check(field, name):
+def json_array_check(field, name, message):
     return models.CheckConstraint(
         condition=models.lookups.Exact(Func(F(field), function="jsonb_typeof", output_field=models.TextField()), "array"),
         name=name,
-        violation_error_message=_("%(field)s must be a list.") % {"field": field},
+        violation_error_message=message,
     )
 
 
@@ -59,6 +60,9 @@ class Textbook(models.Model):
         verbose_name=_("forked from"),
     )
     source_version = models.PositiveIntegerField(_("source version"), null=True, blank=True)
+    # Set by the database: when the textbook was created, then when its content (chapters,
+    # paragraphs) last raised its version (textbooks/migrations/0003).
+    content_updated_at = models.DateTimeField(_("content updated at"), db_default=Now(), editable=False)
     is_customized = models.BooleanField(_("customized"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -135,8 +139,8 @@ class Paragraph(models.Model):
         verbose_name_plural = _("paragraphs")
         constraints = [
             models.UniqueConstraint(fields=["chapter", "number"], name="paragraphs_number_unique_per_chapter"),
-            json_array_check("key_terms", "paragraphs_key_terms_is_list"),
-            json_array_check("questions", "paragraphs_questions_is_list"),
+            json_array_check("key_terms", "paragraphs_key_terms_is_list", _("Key terms must be a list.")),
+            json_array_check("questions", "paragraphs_questions_is_list", _("Questions must be a list.")),
         ]
 
     def __str__(self):
@@ -177,3 +181,6 @@ class ParagraphOutcome(models.Model):
                 violation_error_message=_("Confidence must be between 0 and 1."),
             ),
         ]
+
+    def __str__(self):
+        return f"{self.paragraph} → {self.outcome.code}"

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from tenants.context import current_context
 from tenants.errors import user_errors_from_database
-from textbooks.models import ParagraphOutcome, Textbook
+from textbooks.models import Paragraph, ParagraphOutcome, Textbook
 
 # Set-based copy of a global textbook into a school: four statements whatever the textbook's size.
 # Chapters are matched old -> new by (textbook, number), paragraphs by (chapter, number): both unique.
@@ -135,6 +135,10 @@ def alignments_replace(*, paragraph, items, created_by=None) -> list[ParagraphOu
     if len(outcome_ids) != len(set(outcome_ids)):
         raise ValidationError(_("The same learning outcome is listed twice."), code="duplicate_outcome")
     with user_errors_from_database(), transaction.atomic():
+        # Lock the paragraph: concurrent replacements of one set run one after the other. Row-level
+        # security lets a school lock only its own paragraphs.
+        if not Paragraph.objects.select_for_update().filter(pk=paragraph.pk).values_list("pk"):
+            raise PermissionDenied(_("You are not allowed to change this paragraph's alignments."))
         existing = {link.outcome_id: link for link in ParagraphOutcome.objects.filter(paragraph=paragraph)}
         stale = [link.pk for outcome_id, link in existing.items() if outcome_id not in outcome_ids]
         if stale and ParagraphOutcome.objects.filter(pk__in=stale).delete()[0] != len(stale):

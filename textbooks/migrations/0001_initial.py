@@ -118,11 +118,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='paragraph',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.Exact(models.Func(models.F('key_terms'), function='jsonb_typeof', output_field=models.TextField()), 'array'), name='paragraphs_key_terms_is_list', violation_error_message='key_terms must be a list.'),
+            constraint=models.CheckConstraint(condition=django.db.models.lookups.Exact(models.Func(models.F('key_terms'), function='jsonb_typeof', output_field=models.TextField()), 'array'), name='paragraphs_key_terms_is_list', violation_error_message='Key terms must be a list.'),
         ),
         migrations.AddConstraint(
             model_name='paragraph',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.Exact(models.Func(models.F('questions'), function='jsonb_typeof', output_field=models.TextField()), 'array'), name='paragraphs_questions_is_list', violation_error_message='questions must be a list.'),
+            constraint=models.CheckConstraint(condition=django.db.models.lookups.Exact(models.Func(models.F('questions'), function='jsonb_typeof', output_field=models.TextField()), 'array'), name='paragraphs_questions_is_list', violation_error_message='Questions must be a list.'),
         ),
         migrations.AddIndex(
             model_name='paragraphoutcome',

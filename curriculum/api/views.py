@@ -1,0 +1,103 @@
+"""GOSO over REST: everyone authenticated reads; methodologists create, update and deactivate
+(through curriculum.services)."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+
+from curriculum.api import filters, serializers
+from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
+from curriculum.selectors import framework_structure, learning_outcome_list
+from curriculum.services import goso_item_create, goso_item_deactivate, goso_item_update
+from tenants.api import TenantGenericViewSet
+
+
+class MethodologistWritesOnly(permissions.BasePermission):
+    message = _("Only methodologists may change the national standard (GOSO).")
+
+    def has_permission(self, request, view):
+        return request.method in permissions.SAFE_METHODS or request.user.is_methodologist
+
+
+class GosoViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    TenantGenericViewSet,
+):
+    """Reference data: no DELETE (items are deactivated) and no PUT (PATCH changes what is sent)."""
+
+    permission_classes = [permissions.IsAuthenticated, MethodologistWritesOnly]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = goso_item_create(model=self.get_queryset().model, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = goso_item_update(item=serializer.instance, **serializer.validated_data)
+
+    @extend_schema(request=None, summary=_("Deactivate (never deletes; PATCH is_active=true restores)"))
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        item = goso_item_deactivate(item=self.get_object())
+        return Response(self.get_serializer(item).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Subjects")),
+)
+class SubjectViewSet(GosoViewSet):
+    queryset = Subject.objects.order_by("name_ru", "id")
+    serializer_class = serializers.SubjectSerializer
+    filterset_class = filters.SubjectFilter
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Frameworks (one version of a subject's model curriculum)")),
+)
+class FrameworkViewSet(GosoViewSet):
+    queryset = Framework.objects.filter(deleted_at__isnull=True).order_by("subject_id", "code")
+    serializer_class = serializers.FrameworkSerializer
+    filterset_class = filters.FrameworkFilter
+
+    @extend_schema(
+        responses=serializers.FrameworkStructureSerializer,
+        summary=_("The whole framework: sections -> subsections -> outcomes, in code order"),
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def structure(self, request, pk=None):
+        framework = get_object_or_404(framework_structure(frameworks=self.get_queryset()), pk=pk)
+        return Response(serializers.FrameworkStructureSerializer(framework).data)
+
+
+class SectionViewSet(GosoViewSet):
+    queryset = Section.objects.order_by("framework_id", "code_sort")
+    serializer_class = serializers.SectionSerializer
+    filterset_class = filters.SectionFilter
+
+
+class SubsectionViewSet(GosoViewSet):
+    queryset = Subsection.objects.select_related("section").order_by("section__framework_id", "code_sort")
+    serializer_class = serializers.SubsectionSerializer
+    filterset_class = filters.SubsectionFilter
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Learning outcomes, filtered")),
+    retrieve=extend_schema(summary=_("A learning outcome with its framework, section and subsection")),
+)
+class LearningOutcomeViewSet(GosoViewSet):
+    queryset = learning_outcome_list(outcomes=LearningOutcome.objects.select_related("subsection"))
+    filterset_class = filters.LearningOutcomeFilter
+
+    def get_queryset(self):
+        outcomes = super().get_queryset()
+        if self.action == "retrieve":
+            return outcomes.select_related("framework", "subsection__section")
+        return outcomes
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return serializers.LearningOutcomeDetailSerializer
+        return serializers.LearningOutcomeSerializer

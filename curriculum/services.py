@@ -1,0 +1,42 @@
+"""Writes on GOSO reference data (services: keyword-only arguments, one transaction each).
+
+Only the super-admin (methodologist) context writes GOSO; row-level security refuses every other
+context, and the check below says so clearly before the database has to. Items are deactivated,
+never deleted: alignments and history keep pointing at them.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from tenants.context import current_context
+from tenants.errors import user_errors_from_database
+
+
+def _require_methodologist_context() -> None:
+    if not current_context().super_admin:
+        raise PermissionDenied(_("Only methodologists may change the national standard (GOSO)."))
+
+
+def _save(item: models.Model) -> models.Model:
+    item.full_clean()
+    with user_errors_from_database(), transaction.atomic():
+        item.save()
+    return item
+
+
+def goso_item_create(*, model: type[models.Model], **fields) -> models.Model:
+    """Create a subject, framework, section, subsection or learning outcome."""
+    _require_methodologist_context()
+    return _save(model(**fields))
+
+
+def goso_item_update(*, item: models.Model, **fields) -> models.Model:
+    _require_methodologist_context()
+    for name, value in fields.items():
+        setattr(item, name, value)
+    return _save(item)
+
+
+def goso_item_deactivate(*, item: models.Model) -> models.Model:
+    return goso_item_update(item=item, is_active=False)

@@ -1,0 +1,90 @@
+"""End-to-end tests: the admin in a real headless Chromium against a live server.
+
+The browser: Debian's /usr/bin/chromium (`./dev test` installs it with apt where it can), driven by
+Playwright's Python package; Playwright's own browser download is never used. Without chromium
+the tests are skipped with a message saying so.
+
+The database: `live_server` serves from another thread, so test data must be committed, which
+makes these tests transactional (pytest-django's `transactional_db`). A transactional test ends by
+flushing the tables with TRUNCATE, which the runtime role may not do (it has only SELECT, INSERT,
+UPDATE, DELETE). The `e2e_db` marker therefore lists the `owner` alias too: Django flushes only
+non-mirror aliases, so the flush runs as the owner role (the tables' owner), while the app and the
+test code keep running as the runtime role (`default`). Data is created through the chained
+fixtures of tests/conftest.py, which use super_admin_context() (committed at once in this mode).
+
+Hosts: the live server listens on localhost; a school is reached at school-a.localhost:<port>, which
+Chromium resolves to the loopback address by itself.
+
+Screenshots go to artifacts/screenshots/ (git-ignored).
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+# Playwright's sync API keeps an asyncio loop in the test thread; Django would then refuse the
+# ORM calls that the tests make between browser steps (SynchronousOnlyOperation). Nothing here is
+# really asynchronous, so the check is switched off for this process.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+e2e_db = pytest.mark.django_db(transaction=True, databases=["default", "owner"])
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        pytest.skip(f"end-to-end tests skipped: no Chromium at {CHROMIUM} (apt-get install chromium; ./dev test does it where it can)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("end-to-end tests skipped: the playwright package is not installed (pip install -r requirements.txt)")
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    except Exception as error:  # a broken browser install: say so instead of failing every test
+        playwright.stop()
+        pytest.skip(f"end-to-end tests skipped: Chromium did not start ({error})")
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def save(name):
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
+
+
+@pytest.fixture
+def site(live_server):
+    """URLs of the live server on the public host or on a school's host."""
+
+    def url(path, *, school=None):
+        base = live_server.url if school is None else live_server.url.replace("://localhost", f"://{school}.localhost")
+        return f"{base}{path}"
+
+    return url

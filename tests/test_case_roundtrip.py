@@ -1,0 +1,191 @@
+"""CASE 1.1: export (schema-valid, stable identifiers), import into an empty database reproduces the
+framework exactly, the OpenSALT sample packages."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from curriculum.case import SCHEMA_PATH, framework_package, import_case_file, package_validator
+from curriculum.importing import ImportFileError, import_goso_file
+from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
+from tenants.context import super_admin_context
+from tests.import_snapshot import database_snapshot, in_english  # noqa: F401 (fixture)
+from tests.test_import_goso import GOSO_FILES, small_framework, write_json
+
+BASE_URL = "https://goso.example.kz"
+SAMPLES = (Path(__file__).resolve().parents[2] / "shared" / "standards" / "case" / "samples")
+if not SAMPLES.exists():
+    SAMPLES = Path("/work/shared/standards/case/samples")
+SHARED_SCHEMA = SAMPLES.parent / "case-v1p0-cfpackage-schema.json"
+V1P1_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[8-9a-b][0-9a-f]{3}-[0-9a-f]{12}$"
+
+pytestmark = pytest.mark.usefixtures("in_english")
+
+
+def rich_framework():
+    data = small_framework()
+    data["framework"].update(
+        title_kz="Сынақ бағдарламасы", document_type="Типовая учебная программа", ministry_ru="Министерство",
+        ministry_kz="Министрлік", appendix_number=61, amendments=[{"order_number": "467", "date": "2022-11-21"}],
+        valid_from="2022-09-01", valid_to="2027-08-31",
+    )
+    data["sections"][0].update(description_ru="Описание", description_kz="Сипаттама", display_order=7)
+    data["outcomes"][0].update(description_ru="подробно", cognitive_level="понимание", is_sample=True)
+    return data
+
+
+def framework_state(code):
+    """Everything a user can see of a framework, without ids and timestamps."""
+    def rows(queryset, *fields):
+        return sorted(queryset.values_list(*fields))
+
+    with super_admin_context():
+        framework = Framework.objects.select_related("subject").get(code=code)
+        subject = Subject.objects.filter(pk=framework.subject_id).values(
+            "code", "name_ru", "name_kz", "grade_from", "grade_to", "is_active").get()
+        framework_fields = Framework.objects.filter(pk=framework.pk).values(
+            "code", "title_ru", "title_kz", "document_type", "order_number", "order_date", "ministry_ru", "ministry_kz",
+            "appendix_number", "amendments", "valid_from", "valid_to", "is_active").get()
+        node = ("code", "name_ru", "name_kz", "description_ru", "description_kz", "display_order", "is_active")
+        return {
+            "subject": subject, "framework": framework_fields,
+            "sections": rows(Section.objects.filter(framework=framework), *node),
+            "subsections": rows(Subsection.objects.filter(section__framework=framework), "section__code", *node),
+            "outcomes": rows(
+                LearningOutcome.objects.filter(framework=framework), "code", "subsection__code", "grade", "title_ru",
+                "title_kz", "description_ru", "description_kz", "cognitive_level", "is_sample", "display_order", "is_active",
+            ),
+        }
+
+
+def export(code, language):
+    with super_admin_context():
+        return framework_package(framework=Framework.objects.get(code=code), language=language, base_url=BASE_URL)
+
+
+def empty_the_database():
+    with super_admin_context():
+        LearningOutcome.objects.all().delete()
+        Subsection.objects.all().delete()
+        Section.objects.all().delete()
+        Framework.objects.all().delete()
+        Subject.objects.all().delete()
+
+
+def validate(package):
+    package_validator().validate(package)
+
+
+def test_the_bundled_schema_is_the_published_one():
+    if SHARED_SCHEMA.exists():
+        assert json.loads(SHARED_SCHEMA.read_text()) == json.loads(SCHEMA_PATH.read_text())
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_export_import_into_an_empty_database_reproduces_the_framework(db, tmp_path, language):
+    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    before = framework_state("goso_test")
+    package = export("goso_test", language)
+    validate(package)
+
+    empty_the_database()
+    path = tmp_path / "package.json"
+    path.write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
+    report = import_case_file(path=path)
+    assert report.created == 1 + 1 + 2 + 3 + 3
+    assert framework_state("goso_test") == before
+
+    again = export("goso_test", language)
+    assert [item["identifier"] for item in again["CFItems"]] == [item["identifier"] for item in package["CFItems"]]
+    assert again["CFDocument"]["identifier"] == package["CFDocument"]["identifier"]
+    assert [a["identifier"] for a in again["CFAssociations"]] == [a["identifier"] for a in package["CFAssociations"]]
+
+    snapshot = database_snapshot()
+    report = import_case_file(path=path)
+    assert not report.changes_anything and database_snapshot() == snapshot
+
+
+def test_every_real_framework_exports_valid_packages_and_round_trips(db, tmp_path):
+    for goso_file in GOSO_FILES:
+        import_goso_file(path=goso_file)
+    codes = list(Framework.objects.values_list("code", flat=True))
+    states = {code: framework_state(code) for code in codes}
+    packages = {(code, language): export(code, language) for code in codes for language in ("ru", "kk")}
+    for package in packages.values():
+        validate(package)
+    empty_the_database()
+    for (code, language), package in packages.items():
+        path = write_json(tmp_path / f"{code}.{language}.json", package)
+        import_case_file(path=path)
+        assert framework_state(code) == states[code], (code, language)
+
+
+def test_package_shape(db, tmp_path):
+    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    ru, kk = export("goso_test", "ru"), export("goso_test", "kk")
+    document = ru["CFDocument"]
+    assert document["caseVersion"] == "1.1" and document["language"] == "ru"
+    assert document["uri"] == f"{BASE_URL}/ims/case/v1p1/CFDocuments/{document['identifier']}"
+    objects = [document, *ru["CFItems"], *ru["CFAssociations"], kk["CFDocument"], *kk["CFItems"]]
+    for case_object in objects:
+        assert case_object["identifier"] in case_object["uri"]
+        assert case_object["lastChangeDateTime"]
+        assert re.match(V1P1_UUID, case_object["identifier"])
+    assert {item["humanCodingScheme"] for item in ru["CFItems"]} == {"1", "2", "1.1", "1.2", "2.1", "5.1.1.1", "5.1.1.2", "7.2.1.10"}
+    assert {a["associationType"] for a in ru["CFAssociations"]} == {"isChildOf"}
+    by_code = {item["humanCodingScheme"]: item for item in kk["CFItems"]}
+    assert (by_code["1"]["fullStatement"], by_code["1"]["language"]) == ("Бөлім 1", "kk")
+    assert (by_code["2"]["fullStatement"], by_code["2"]["language"]) == ("Раздел 2", "ru")  # no Kazakh name
+    assert by_code["7.2.1.10"]["educationLevel"] == ["07"]
+    parent = {a["originNodeURI"]["title"]: a["destinationNodeURI"]["identifier"] for a in kk["CFAssociations"]}
+    assert parent["1.2"] == by_code["1"]["identifier"] and parent["1"] == kk["CFDocument"]["identifier"]
+    # One identifier per object and language: the two packages share none.
+    assert not {i["identifier"] for i in ru["CFItems"]} & {i["identifier"] for i in kk["CFItems"]}
+
+
+def test_export_command_writes_a_package(db, tmp_path):
+    import_goso_file(path=write_json(tmp_path / "f.json", small_framework()))
+    output = tmp_path / "out.json"
+    call_command("export_case", "goso_test", "--language", "kk", "--output", str(output))
+    package = json.loads(output.read_text(encoding="utf-8"))
+    validate(package)
+    assert package["CFDocument"]["language"] == "kk"
+
+
+SAMPLE_OUTCOMES = {
+    "Ordering.json": 'CFItems[0].humanCodingScheme: "H.A.MATH.GM" is not a GOSO code',
+    "SequenceNumberFramework.json": 'CFItems[0].humanCodingScheme: "SNT.1" is not a GOSO code',
+    "MarkdownFramework.json": 'CFItems[0].humanCodingScheme: "MD.Table" is not a GOSO code',
+    "ItemTypeTestFramework.json": "CFItems[0].humanCodingScheme: is missing; GOSO items are identified by their code",
+    "Utf8TestFramework.json": "CFItems[0].humanCodingScheme: is missing",
+    "EmptyExternalFramework.json": "CFDocument: the package names no GOSO subject; import it into an existing subject with --subject CODE",
+}
+
+
+def test_a_foreign_framework_is_summed_up(db):
+    with pytest.raises(ImportFileError) as error:
+        import_case_file(path=SAMPLES / "Ordering.json")
+    assert error.value.errors[-1] == "CFItems: and 25 more items whose codes are not GOSO codes"
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLE_OUTCOMES))
+def test_opensalt_samples_are_valid_case_but_not_goso_and_are_refused_whole(db, sample, global_alignment):
+    path = SAMPLES / sample
+    validate(json.loads(path.read_text(encoding="utf-8")))
+    before = database_snapshot()
+    with pytest.raises(ImportFileError) as error:
+        import_case_file(path=path)
+    assert any(message.startswith(f"{path}: {SAMPLE_OUTCOMES[sample]}") for message in error.value.messages), error.value.messages
+    assert len(error.value.messages) <= 4  # a few named, the rest counted
+    assert database_snapshot() == before
+
+
+def test_the_empty_sample_imports_into_a_named_subject(db, subject):
+    report = import_case_file(path=SAMPLES / "EmptyExternalFramework.json", subject_code=subject.code)
+    assert report.changes["framework"].created == ["case-d0000000-0000-0000-0000-000000000000"]
+    with super_admin_context():
+        framework = Framework.objects.get(code="case-d0000000-0000-0000-0000-000000000000")
+        assert framework.title_ru == "Test Framework External Empty" and framework.subject == subject

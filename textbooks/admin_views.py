@@ -1,0 +1,167 @@
+"""Admin pages for coverage reports, fork updates and carrying alignments over to a new framework
+version: thin views over textbooks/coverage.py and textbooks/versions.py, hooked into TextbookAdmin
+(textbooks/admin.py) by its get_urls."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
+from django.utils.translation import gettext, gettext_lazy as _
+
+from curriculum.models import MAX_GRADE, MIN_GRADE, Framework
+from textbooks.coverage import coverage_csv, coverage_xlsx, textbook_coverage
+from textbooks.models import Textbook
+from textbooks.versions import alignments_carry_over, fork_update_info
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class CoverageForm(forms.Form):
+    framework = forms.ModelChoiceField(
+        Framework.objects.none(), label=_("framework"), required=False,
+        empty_label=_("the one in force"),
+    )
+    grades = forms.TypedMultipleChoiceField(
+        label=_("grades"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
+        choices=[(grade, str(grade)) for grade in range(MIN_GRADE, MAX_GRADE + 1)],
+        help_text=_("None chosen: the textbook's grade."),
+    )
+    min_confidence = forms.DecimalField(
+        label=_("minimum confidence"), required=False, min_value=0, max_value=1, max_digits=3, decimal_places=2,
+        help_text=_("Alignments below it do not count."),
+    )
+
+    def __init__(self, *args, textbook, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["framework"].queryset = Framework.objects.filter(
+            subject_id=textbook.subject_id, deleted_at__isnull=True
+        ).order_by("-valid_from", "code")
+
+
+def _context(model_admin, request, textbook, title, **extra):
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "original": textbook,
+        "title": title,
+        **extra,
+    }
+
+
+def _viewable_textbook(model_admin, request, object_id) -> Textbook:
+    textbook = model_admin.get_object(request, object_id)  # 404 when hidden (another school's)
+    if not model_admin.has_view_permission(request, textbook):
+        raise PermissionDenied
+    return textbook
+
+
+def coverage_view(model_admin, request, object_id, export=None):
+    """The coverage page (a bar per section, a grid of outcomes coloured by coverage, the gaps and the
+    paragraphs aligned to nothing), or with `export` the same report as a CSV or XLSX download."""
+    textbook = _viewable_textbook(model_admin, request, object_id)
+    form = CoverageForm(request.GET or None, textbook=textbook)
+    coverage, error = None, None
+    if form.is_bound and not form.is_valid():
+        error = gettext("Please correct the choices below.")
+    else:
+        options = form.cleaned_data if form.is_bound else {}
+        try:
+            coverage = textbook_coverage(
+                context=request.tenant_context, textbook_id=textbook.pk,
+                framework_id=options["framework"].pk if options.get("framework") else None,
+                grades=options.get("grades"), min_confidence=options.get("min_confidence"),
+            )
+        except ValidationError as refusal:
+            error = " ".join(refusal.messages)
+    if export and coverage is not None:
+        name = f"coverage-{slugify(textbook.title, allow_unicode=True)}-{coverage.framework.code}.{export}"
+        if export == "csv":
+            response = HttpResponse(coverage_csv(coverage).encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(coverage_xlsx(coverage), content_type=XLSX)
+        response["Content-Disposition"] = content_disposition_header(True, name)
+        return response
+    context = _context(
+        model_admin, request, textbook, gettext("Coverage: %(textbook)s") % {"textbook": textbook},
+        form=form, coverage=coverage, error=error, query=request.GET.urlencode(),
+        language_kz=request.LANGUAGE_CODE == "kk",
+    )
+    return TemplateResponse(request, "admin/textbooks/textbook/coverage.html", context)
+
+
+def source_changes_view(model_admin, request, object_id):
+    """For a school's copy: what changed in the global textbook it was copied from."""
+    textbook = _viewable_textbook(model_admin, request, object_id)
+    update = fork_update_info(fork=textbook)
+    context = _context(
+        model_admin, request, textbook, gettext("Changes in the source of %(textbook)s") % {"textbook": textbook},
+        update=update,
+    )
+    return TemplateResponse(request, "admin/textbooks/textbook/source_changes.html", context)
+
+
+def source_status(textbook: Textbook):
+    """For the change page of a fork: up to date, or "update available" with a link to the changes.
+    Uses textbook.global_textbook (select it with the textbook to spare a query)."""
+    source = textbook.global_textbook
+    if source is None:
+        return "—"
+    copied = textbook.source_version or 0
+    if copied >= source.version:
+        return gettext("Up to date (version %(version)s of the global textbook).") % {"version": source.version}
+    return format_html(
+        '<strong>{}</strong> <a href="{}">{}</a>',
+        gettext("Update available: the global textbook is at version %(source)s, this copy was made from version %(copied)s.")
+        % {"source": source.version, "copied": copied},
+        reverse("admin:textbooks_textbook_source_changes", args=[textbook.pk]),
+        gettext("See what changed"),
+    )
+
+
+class CarryOverForm(forms.Form):
+    framework = forms.ModelChoiceField(
+        Framework.objects.filter(previous_version__isnull=False, deleted_at__isnull=True).select_related("previous_version"),
+        label=_("new framework version"),
+        help_text=_("Alignments to outcomes of its previous version are added for each accepted link."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["framework"].label_from_instance = lambda framework: gettext("%(new)s (from %(old)s)") % {
+            "new": framework.code, "old": framework.previous_version.code,
+        }
+
+
+def carry_over_view(model_admin, request):
+    """Carry alignments over to a new framework version: a methodologist carries every school's and
+    the global ones, a school administrator the school's own."""
+    if not (request.user.is_methodologist or request.user.is_school_admin):
+        raise PermissionDenied
+    form = CarryOverForm(request.POST or None, initial={"framework": request.GET.get("framework")})
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = alignments_carry_over(framework=form.cleaned_data["framework"])
+        except (ValidationError, PermissionDenied) as refusal:
+            text = "; ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
+            model_admin.message_user(request, text, messages.ERROR)
+        else:
+            model_admin.message_user(
+                request,
+                gettext("%(count)s alignments were carried over to %(framework)s.")
+                % {"count": report.carried, "framework": report.framework.code},
+                messages.SUCCESS,
+            )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": gettext("Carry alignments over to a new framework version"),
+        "form": form,
+        "report": report,
+    }
+    return TemplateResponse(request, "admin/textbooks/textbook/carry_over.html", context)

@@ -1,0 +1,131 @@
+from django.utils.translation import gettext, gettext_lazy as _
+from rest_framework import serializers
+
+from curriculum.models import LearningOutcome
+from tenants.models import School
+from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
+
+
+class TextbookSerializer(serializers.ModelSerializer):
+    is_global = serializers.BooleanField(read_only=True, help_text=_("National content (no school)."))
+
+    class Meta:
+        model = Textbook
+        fields = [
+            "id", "school", "is_global", "subject", "title", "grade_level", "language", "author", "publisher", "year",
+            "isbn", "version", "global_textbook", "source_version", "is_customized", "is_active",
+        ]
+
+
+class ChapterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Chapter
+        fields = ["id", "textbook", "school", "number", "title", "description", "sort_order"]
+
+
+class ParagraphSerializer(serializers.ModelSerializer):
+    textbook = serializers.IntegerField(source="chapter.textbook_id", read_only=True)
+    key_terms = serializers.ListField(child=serializers.CharField(), read_only=True)
+    questions = serializers.ListField(child=serializers.JSONField(), read_only=True, help_text=_('Objects like {"text": "..."}.'))
+
+    class Meta:
+        model = Paragraph
+        fields = [
+            "id", "textbook", "chapter", "school", "number", "sort_order", "title", "content", "summary",
+            "learning_objective", "lesson_objective", "key_terms", "questions",
+        ]
+
+
+def confidence_field(**options):
+    return serializers.DecimalField(
+        max_digits=3, decimal_places=2, min_value=0, max_value=1, coerce_to_string=False,
+        help_text=_("How sure the aligner is, 0.00-1.00 (default 1.00)."), **options,
+    )
+
+
+class AlignmentSerializer(serializers.ModelSerializer):
+    """A paragraph-outcome alignment (ids only)."""
+
+    confidence = confidence_field(read_only=True)
+
+    class Meta:
+        model = ParagraphOutcome
+        fields = ["id", "paragraph", "outcome", "school", "confidence", "anchor", "notes", "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class OutcomeBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LearningOutcome
+        fields = ["id", "framework", "code", "grade", "title_ru", "title_kz", "is_active"]
+
+
+class ParagraphOutcomeSerializer(AlignmentSerializer):
+    """One of a paragraph's alignments, with its outcome."""
+
+    outcome = OutcomeBriefSerializer(read_only=True)
+
+
+class TextbookBriefSerializer(TextbookSerializer):
+    class Meta(TextbookSerializer.Meta):
+        fields = ["id", "school", "is_global", "title", "grade_level", "language"]
+
+
+class ParagraphBriefSerializer(serializers.ModelSerializer):
+    textbook = TextbookBriefSerializer(source="chapter.textbook", read_only=True)
+
+    class Meta:
+        model = Paragraph
+        fields = ["id", "textbook", "chapter", "number", "title"]
+
+
+class OutcomeParagraphSerializer(AlignmentSerializer):
+    """One of an outcome's alignments, with its paragraph and textbook."""
+
+    paragraph = ParagraphBriefSerializer(read_only=True)
+
+
+# Input
+
+class AlignmentCreateSerializer(serializers.Serializer):
+    paragraph = serializers.IntegerField(min_value=1, help_text=_("Id of a paragraph of your own school's textbook."))
+    outcome = serializers.PrimaryKeyRelatedField(queryset=LearningOutcome.objects.all(), help_text=_("Learning outcome id."))
+    confidence = confidence_field(required=False)
+    anchor = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class AlignmentUpdateSerializer(serializers.Serializer):
+    confidence = confidence_field(required=False)
+    anchor = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class AlignmentItemSerializer(AlignmentUpdateSerializer):
+    outcome = serializers.IntegerField(min_value=1, help_text=_("Learning outcome id."))
+
+
+class AlignmentsReplaceSerializer(serializers.Serializer):
+    alignments = AlignmentItemSerializer(many=True, help_text=_("The paragraph's whole new set; an empty list removes all."))
+
+    def validate_alignments(self, items):
+        """Resolve every outcome id in one query; an unknown id names its item."""
+        outcomes = LearningOutcome.objects.in_bulk([item["outcome"] for item in items])
+        errors = {
+            f"{index}.outcome": [gettext("Learning outcome %(id)s does not exist.") % {"id": item["outcome"]}]
+            for index, item in enumerate(items) if item["outcome"] not in outcomes
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return [{**item, "outcome": outcomes[item["outcome"]]} for item in items]
+
+
+class ParagraphAlignmentsSerializer(serializers.Serializer):
+    alignments = ParagraphOutcomeSerializer(many=True, read_only=True)
+
+
+class TextbookForkSerializer(serializers.Serializer):
+    school = serializers.PrimaryKeyRelatedField(
+        queryset=School.objects.all(), required=False,
+        help_text=_("Methodologists only: the school to copy into. School staff always copy into their own school."),
+    )

@@ -1,0 +1,154 @@
+"""Textbooks and alignments over REST.
+
+Every query starts from what the caller's context may see (textbooks.selectors); an id in a body or
+a query string only narrows that. Another school's row is a 404 (its existence must not leak), a
+global row a school may read but not change is a 403. Writes go through textbooks.services.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+
+from config.api import ErrorSerializer
+from config.api_schema import ERROR_DESCRIPTIONS
+from curriculum.models import LearningOutcome
+from tenants.api import TenantGenericViewSet, require_own_row
+from textbooks import selectors, services
+from textbooks.api import filters, serializers
+from textbooks.models import ParagraphOutcome
+
+NOT_VISIBLE = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS["404"])
+
+
+@extend_schema_view(list=extend_schema(summary=_("Textbooks you can see: global ones and your school's")))
+class TextbookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGenericViewSet):
+    serializer_class = serializers.TextbookSerializer
+    filterset_class = filters.TextbookFilter
+
+    def get_queryset(self):
+        return selectors.textbook_list(context=self.tenant_context)
+
+    @extend_schema(
+        request=serializers.TextbookForkSerializer,
+        responses={201: serializers.TextbookSerializer},
+        summary=_("Copy a global textbook (chapters, paragraphs, alignments) into a school"),
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def fork(self, request, pk=None):
+        textbook = self.get_object()
+        options = serializers.TextbookForkSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        school = options.validated_data.get("school") or request.user.school
+        if school is None:
+            raise ValidationError({"school": [_("Methodologists name the school to copy into.")]})
+        fork = services.textbook_fork(textbook=textbook, school=school)
+        return Response(serializers.TextbookSerializer(fork).data, status=status.HTTP_201_CREATED)
+
+
+class ChapterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGenericViewSet):
+    serializer_class = serializers.ChapterSerializer
+    filterset_class = filters.ChapterFilter
+
+    def get_queryset(self):
+        return selectors.chapter_list(context=self.tenant_context)
+
+
+class ParagraphViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGenericViewSet):
+    serializer_class = serializers.ParagraphSerializer
+    filterset_class = filters.ParagraphFilter
+
+    def get_queryset(self):
+        return selectors.paragraph_list(context=self.tenant_context)
+
+
+class ParagraphOutcomesViewSet(mixins.ListModelMixin, TenantGenericViewSet):
+    """/paragraphs/{paragraph_id}/outcomes/: GET lists, PUT replaces."""
+
+    queryset = ParagraphOutcome.objects.none()  # the model, for OpenAPI generation
+    serializer_class = serializers.ParagraphOutcomeSerializer
+    filter_backends = []
+
+    def get_object(self):
+        """The paragraph the URL names (404 unless visible to the caller)."""
+        return get_object_or_404(selectors.paragraph_list(context=self.tenant_context), pk=self.kwargs["paragraph_id"])
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return selectors.paragraph_alignments(context=self.tenant_context, paragraph=self.get_object())
+
+    @extend_schema(summary=_("A paragraph's learning outcomes"))
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=serializers.AlignmentsReplaceSerializer,
+        responses=serializers.ParagraphAlignmentsSerializer,
+        summary=_("Replace a paragraph's whole set of alignments in one call"),
+    )
+    def replace(self, request, paragraph_id):
+        paragraph = self.get_object()
+        require_own_row(row=paragraph, context=self.tenant_context)
+        body = serializers.AlignmentsReplaceSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.alignments_replace(paragraph=paragraph, items=body.validated_data["alignments"], created_by=request.user)
+        alignments = selectors.paragraph_alignments(context=self.tenant_context, paragraph=paragraph)
+        return Response(serializers.ParagraphAlignmentsSerializer({"alignments": alignments}).data)
+
+
+@extend_schema_view(list=extend_schema(summary=_("The paragraphs teaching a learning outcome (your textbooks and global ones)")))
+class OutcomeParagraphsViewSet(mixins.ListModelMixin, TenantGenericViewSet):
+    queryset = ParagraphOutcome.objects.none()  # the model, for OpenAPI generation
+    serializer_class = serializers.OutcomeParagraphSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        outcome = get_object_or_404(LearningOutcome.objects.all(), pk=self.kwargs["outcome_id"])
+        return selectors.outcome_alignments(context=self.tenant_context, outcome=outcome)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=serializers.AlignmentCreateSerializer,
+        responses={201: serializers.AlignmentSerializer, 404: NOT_VISIBLE},
+        summary=_("Align a paragraph of your school's textbook to a learning outcome"),
+    ),
+    partial_update=extend_schema(request=serializers.AlignmentUpdateSerializer),
+)
+class AlignmentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantGenericViewSet
+):
+    serializer_class = serializers.AlignmentSerializer
+    filterset_class = filters.AlignmentFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.alignment_list(context=self.tenant_context)
+
+    def create(self, request):
+        body = serializers.AlignmentCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fields = dict(body.validated_data)
+        paragraph = get_object_or_404(selectors.paragraph_list(context=self.tenant_context), pk=fields.pop("paragraph"))
+        require_own_row(row=paragraph, context=self.tenant_context)
+        alignment = services.alignment_create(paragraph=paragraph, created_by=request.user, **fields)
+        alignment.refresh_from_db(fields=["school"])  # the database copies it from the paragraph
+        return Response(self.get_serializer(alignment).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        alignment = self.get_object()
+        require_own_row(row=alignment, context=self.tenant_context)
+        body = serializers.AlignmentUpdateSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        alignment = services.alignment_update(alignment=alignment, **body.validated_data)
+        return Response(self.get_serializer(alignment).data)
+
+    def perform_destroy(self, instance):
+        require_own_row(row=instance, context=self.tenant_context)
+        services.alignment_delete(alignment=instance)
