@@ -121,9 +121,9 @@ class Framework(models.Model):
         return self.title_ru
 
 
-class Section(models.Model):
-    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="sections", verbose_name=_("framework"))
-    code = models.CharField(_("code"), max_length=10)
+class TreeNode(models.Model):
+    """What sections and subsections share: a code, names and descriptions in both languages."""
+
     code_sort = code_sort_field()
     name_ru = models.CharField(_("name (Russian)"), max_length=500)
     name_kz = models.CharField(_("name (Kazakh)"), max_length=500, blank=True)
@@ -131,6 +131,17 @@ class Section(models.Model):
     description_kz = models.TextField(_("description (Kazakh)"), blank=True)
     display_order = models.PositiveIntegerField(_("display order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.code}. {self.name_ru}"
+
+
+class Section(TreeNode):
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="sections", verbose_name=_("framework"))
+    code = models.CharField(_("code"), max_length=10)
 
     class Meta:
         db_table = "goso_sections"
@@ -142,24 +153,14 @@ class Section(models.Model):
             models.CheckConstraint(condition=Q(code__regex=SECTION_CODE), name="goso_sections_code_format"),
         ]
 
-    def __str__(self):
-        return f"{self.code}. {self.name_ru}"
-
     def clean(self):
         if self.code and (error := section_code_error(self.code)):
             raise ValidationError({"code": error})
 
 
-class Subsection(models.Model):
+class Subsection(TreeNode):
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="subsections", verbose_name=_("section"))
     code = models.CharField(_("code"), max_length=20)
-    code_sort = code_sort_field()
-    name_ru = models.CharField(_("name (Russian)"), max_length=500)
-    name_kz = models.CharField(_("name (Kazakh)"), max_length=500, blank=True)
-    description_ru = models.TextField(_("description (Russian)"), blank=True)
-    description_kz = models.TextField(_("description (Kazakh)"), blank=True)
-    display_order = models.PositiveIntegerField(_("display order"), default=0)
-    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         db_table = "goso_subsections"
@@ -170,9 +171,6 @@ class Subsection(models.Model):
             models.UniqueConstraint(fields=["section", "code"], name="goso_subsections_code_unique_per_section"),
             models.CheckConstraint(condition=Q(code__regex=SUBSECTION_CODE), name="goso_subsections_code_format"),
         ]
-
-    def __str__(self):
-        return f"{self.code}. {self.name_ru}"
 
     def clean(self):
         if self.code and self.section_id:

@@ -9,7 +9,9 @@ global textbook -> chapter -> paragraph -> alignment; schools A (the owner) and 
 from decimal import Decimal
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connections
+from django.utils import translation
 
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from tenants.context import super_admin_context, tenant_context
@@ -38,6 +40,15 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
             for alias in connections:
                 connections[alias].close()
             teardown_databases(config, verbosity=request.config.option.verbose)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request to /kk/... leaves Kazakh active in the test thread (and reverse() would then build
+    # /kk/ URLs): every test starts in the default language.
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

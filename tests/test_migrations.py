@@ -54,8 +54,9 @@ def test_migrate_to_zero_and_back():
 
 
 def test_the_server_refuses_a_role_that_bypasses_rls():
-    # Serving with the owner role: importing the WSGI application must fail with a clear message.
-    env = {**os.environ, "DATABASE_URL": os.environ.get("DATABASE_OWNER_URL") or _owner_url()}
+    # Serving with the owner role (of the migrated test database): importing the WSGI application
+    # must fail with a clear message.
+    env = {**os.environ, "DATABASE_URL": _owner_url()}
     result = subprocess.run(
         [sys.executable, "-c", "import config.wsgi"], env=env, capture_output=True, text=True, cwd=settings.BASE_DIR
     )
