@@ -124,6 +124,8 @@ def run() -> list[dict]:
     plan_lines = [f"EXPLAIN (ANALYZE, BUFFERS) as the runtime role in the context of school {school_code} (id {school_id})\n"]
     for name, run_app_code in _hot_queries(school_id=school_id, paragraph=paragraph, outcome=outcome, textbook=textbook).items():
         statements = _captured_sql(school_id=school_id, run=run_app_code)
+        if not statements:
+            raise RuntimeError(f"{name}: no SQL captured from the app code")
         runtime, owner = [], []
         for _ in range(ROUNDS):
             runtime += _runtime_samples(school_id=school_id, statements=statements, repetitions=REPETITIONS)

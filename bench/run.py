@@ -69,6 +69,12 @@ def main(selected: list[str]) -> int:
     return 0
 
 
+def _verdict(figure: dict) -> str:
+    if figure.get("target") in (None, ""):
+        return "—"  # a measurement without a target (e.g. a baseline)
+    return "yes" if figure.get("met") else "**no**"
+
+
 def markdown(report: dict) -> str:
     machine_info = report["machine"]
     lines = [
@@ -86,7 +92,7 @@ def markdown(report: dict) -> str:
     for figure in report["figures"]:
         lines.append(
             f"| {figure['benchmark']} | {figure['name']} | {figure['value']} | {figure['unit']} | "
-            f"{figure.get('target') or ''} | {'yes' if figure.get('met') else 'no'} |"
+            f"{figure.get('target') or ''} | {_verdict(figure)} |"
         )
     notes = [f"- **{figure['name']}**: {figure['note']}" for figure in report["figures"] if figure.get("note")]
     if notes:

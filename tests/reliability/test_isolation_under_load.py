@@ -12,8 +12,9 @@ from tests.reliability.conftest import assert_replaced_sets_whole
 
 pytestmark = pytest.mark.reliability
 
-# 2 x 10,000 = 20,000 requests in parallel; RELIABILITY_REQUESTS_PER_PATH raises it.
-REQUESTS_PER_PATH = int(os.environ.get("RELIABILITY_REQUESTS_PER_PATH", "10000"))
+# 20,000 requests through each path (persistent connections, pgbouncer), both paths at once;
+# RELIABILITY_REQUESTS_PER_PATH changes it.
+REQUESTS_PER_PATH = int(os.environ.get("RELIABILITY_REQUESTS_PER_PATH", "20000"))
 CONCURRENCY_PER_PATH = 32
 MAX_SECONDS = 420
 
