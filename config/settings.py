@@ -69,7 +69,7 @@ TENANT_LIMIT_SET_CALLS = True  # every school lives in the public schema: set se
 AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
-    "tenants.middleware.DatabaseUnavailableMiddleware",  # outermost: database unreachable -> 503
+    "config.middleware.DatabaseUnavailableMiddleware",  # outermost: database unreachable -> 503
     "tenants.middleware.SchoolHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
