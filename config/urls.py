@@ -1,6 +1,7 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -9,6 +10,8 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    # The admin is the product's home page (and the target of its "View site" link).
+    path("", RedirectView.as_view(pattern_name="admin:index")),
     prefix_default_language=False,
 )
 

@@ -78,3 +78,8 @@ def test_refusals_before_the_api_view_answer_in_the_api_error_shape(client, admi
     unknown_host = client.get("/api/v1/subjects/", HTTP_HOST="nowhere.localhost")
     assert unknown_host.status_code == 404
     assert unknown_host.json()["error"]["code"] == "not_found"
+
+
+def test_the_home_page_leads_to_the_admin(client, school_a):
+    assert client.get("/").url == "/admin/"
+    assert client.get("/", HTTP_HOST="school-a.localhost").url == "/admin/"
