@@ -52,13 +52,6 @@ class TenantGenericViewSet(ClientLanguageMixin, TenantContextMixin, viewsets.Gen
     lookup_value_regex = "[0-9]+"  # ids only; anything else is the API's JSON 404
 
 
-def require_own_row(*, row, context: TenantContext) -> None:
-    """A row the caller can see but not change (global content for a school) is a 403; rows of
-    other schools never get here, their lookup is a 404."""
-    if not context.super_admin and row.school_id != context.school_id:
-        raise exceptions.PermissionDenied(_("Global content can be changed by methodologists only."))
-
-
 @extend_schema(tags=["auth"], summary=_("Get your API token (username and password)"))
 class TokenObtainView(ObtainAuthToken):
     """POST username and password; the answer holds the token for `Authorization: Token <key>`."""
