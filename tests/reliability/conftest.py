@@ -23,9 +23,10 @@ import psycopg
 import pytest
 
 from bench.loadgen import free_port, gunicorn, prepare_schools
+from tenants.database_roles import DEFAULT_OWNER, DEFAULT_RUNTIME, database_roles_create, super_admin_role_name
 
 ROOT = Path(__file__).resolve().parents[2]
-OWNER, RUNTIME, SUPER_ADMIN = "goso_owner", "goso_app", "goso_app_super_admin"
+OWNER, RUNTIME, SUPER_ADMIN = DEFAULT_OWNER, DEFAULT_RUNTIME, super_admin_role_name(DEFAULT_RUNTIME)
 SCHOOLS = 60
 
 
@@ -67,7 +68,8 @@ class Cluster:
     def as_os_user(self, command: list[str], **options):
         if self.os_user:
             command = ["runuser", "-u", self.os_user, "--", *command]
-        return subprocess.run(command, check=True, capture_output=True, text=True, **options)
+        # From /: the OS user may not be allowed into the project's folder.
+        return subprocess.run(command, check=True, capture_output=True, text=True, cwd="/", **options)
 
     def pg_ctl(self, *arguments):
         return self.as_os_user([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), *arguments])
@@ -108,8 +110,7 @@ def _create_cluster(directory: Path) -> Cluster:
     if bindir is None:
         pytest.skip("No PostgreSQL server binaries (initdb, pg_ctl) on this machine.")
     cluster = Cluster(bindir, directory, free_port(), os_user, {
-        "postgres": secrets.token_urlsafe(16), OWNER: secrets.token_urlsafe(16), RUNTIME: secrets.token_urlsafe(16),
-        "secret_key": secrets.token_urlsafe(40),
+        "postgres": secrets.token_urlsafe(16), "secret_key": secrets.token_urlsafe(40),
     })
     password_file = directory / "superuser.password"
     password_file.write_text(cluster.passwords["postgres"])
@@ -126,13 +127,9 @@ def _create_cluster(directory: Path) -> Cluster:
             "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
         )
     cluster.start()
-    with psycopg.connect(cluster.url("postgres", database="postgres"), autocommit=True) as conn:
-        # The same roles as ./dev (ensure_local_postgres).
-        conn.execute(f"CREATE ROLE {OWNER} LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS NOCREATEROLE PASSWORD '{cluster.passwords[OWNER]}'")
-        conn.execute(f"CREATE ROLE {RUNTIME} LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '{cluster.passwords[RUNTIME]}'")
-        conn.execute(f"CREATE ROLE {SUPER_ADMIN} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
-        conn.execute(f"GRANT {SUPER_ADMIN} TO {RUNTIME}")
-        conn.execute(f"CREATE DATABASE goso OWNER {OWNER}")
+    # The same roles and database as ./dev, from the same module.
+    roles = database_roles_create(superuser_url=cluster.url("postgres", database="postgres"), database="goso")
+    cluster.passwords.update({OWNER: roles.owner_password, RUNTIME: roles.runtime_password})
     return cluster
 
 
