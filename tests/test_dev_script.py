@@ -143,3 +143,25 @@ def test_help_is_the_header_comment_and_lists_every_command():
     unknown = subprocess.run([str(DEV), "no-such-command"], capture_output=True, text=True, timeout=30)
     assert unknown.returncode == 2
     assert unknown.stderr.splitlines() == header
+
+
+def test_database_in_env_file_other_than_the_local_one_is_external(tmp_path):
+    """A DATABASE_URL the user put in .env (or the environment) is used as is: no local cluster is started."""
+    (tmp_path / "pg").mkdir()
+    (tmp_path / "pg" / "roles.env").write_text("DATABASE_URL=postgresql://goso_app:x@127.0.0.1:54330/goso\n")
+    env_file = tmp_path / ".env"
+    probe = f'PGROOT="{tmp_path / "pg"}"; external_database && echo external || echo local'
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("DATABASE_")}
+
+    def answer(**extra) -> str:
+        result = dev_function(probe, env={**environment, "ENV_FILE": str(env_file), **extra})
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert answer() == "local"  # no .env yet
+    env_file.write_text("DATABASE_URL=postgresql://goso_app:x@127.0.0.1:54330/goso\n")
+    assert answer() == "local"  # dev's own
+    env_file.write_text('DATABASE_URL="postgresql://me:y@db.example:5432/goso?sslmode=require"\n')
+    assert answer() == "external"
+    env_file.write_text("DATABASE_URL=postgresql://goso_app:x@127.0.0.1:54330/goso\n")
+    assert answer(DATABASE_URL="postgresql://me:y@db.example/goso") == "external"
