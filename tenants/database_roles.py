@@ -22,7 +22,7 @@ import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -121,6 +121,33 @@ def database_create(*, url: str, maintenance_database: str = "postgres") -> bool
     return True
 
 
+def env_file_read(path: Path) -> dict[str, str]:
+    """KEY=value lines of a .env file (`export` and quotes allowed, comments skipped); {} if there is none."""
+    values = {}
+    try:
+        lines = Path(path).read_text().splitlines()
+    except FileNotFoundError:
+        return values
+    for line in lines:
+        key, equals, value = line.strip().removeprefix("export ").partition("=")
+        if equals and not key.lstrip().startswith("#"):
+            value = value.strip()
+            if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            values[key.strip()] = value
+    return values
+
+
+def passwords_in_urls(urls: list[str], *, roles: tuple[str, ...]) -> dict[str, str]:
+    """The passwords these URLs give the named roles: a recreated cluster keeps the ones .env already holds."""
+    passwords = {}
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.username and unquote(parts.username) in roles and parts.password:
+            passwords[unquote(parts.username)] = unquote(parts.password)
+    return passwords
+
+
 def env_file_write(path: Path, values: dict[str, str]) -> None:
     """KEY=value lines, readable by the file's owner only (they hold passwords)."""
     path = Path(path)
@@ -143,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--database", default=DEFAULT_DATABASE)
     create.add_argument("--owner", default=DEFAULT_OWNER)
     create.add_argument("--runtime", default=DEFAULT_RUNTIME)
+    create.add_argument("--keep-passwords-of", type=Path, metavar="ENV_FILE",
+                        help="reuse the roles' passwords found in this file's DATABASE_URL and DATABASE_OWNER_URL")
     url = commands.add_parser("url", help="print the URL with another database (query string kept)")
     url.add_argument("url")
     url.add_argument("--database", required=True)
@@ -157,8 +186,15 @@ def main(argv: list[str] | None = None) -> int:
             created = database_create(url=arguments.url)
             print(f"Database {urlsplit(arguments.url).path.lstrip('/')} {'created' if created else 'exists'}.")
         else:
+            kept = {}
+            if arguments.keep_passwords_of:
+                settings = env_file_read(arguments.keep_passwords_of)
+                kept = passwords_in_urls([settings.get("DATABASE_URL", ""), settings.get("DATABASE_OWNER_URL", "")],
+                                         roles=(arguments.owner, arguments.runtime))
             roles = database_roles_create(superuser_url=arguments.superuser_url, database=arguments.database,
-                                          owner=arguments.owner, runtime=arguments.runtime)
+                                          owner=arguments.owner, runtime=arguments.runtime,
+                                          owner_password=kept.get(arguments.owner),
+                                          runtime_password=kept.get(arguments.runtime))
             env_file_write(arguments.env_file, roles.urls(arguments.superuser_url))
             print(f"Roles {roles.owner} (owner), {roles.runtime} (runtime), {roles.super_admin} (super admin) "
                   f"and database {roles.database} ready; their URLs are in {arguments.env_file}.")

@@ -2,6 +2,7 @@
 
 import os
 import re
+import socket
 import stat
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tenants.database_roles import database_url_replace
+from tenants.database_roles import database_url_replace, env_file_read, passwords_in_urls
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "dev"
@@ -147,21 +148,46 @@ def test_help_is_the_header_comment_and_lists_every_command():
 
 def test_database_in_env_file_other_than_the_local_one_is_external(tmp_path):
     """A DATABASE_URL the user put in .env (or the environment) is used as is: no local cluster is started."""
-    (tmp_path / "pg").mkdir()
-    (tmp_path / "pg" / "roles.env").write_text("DATABASE_URL=postgresql://goso_app:x@127.0.0.1:54330/goso\n")
+    pg = tmp_path / "pg"
+    pg.mkdir()
     env_file = tmp_path / ".env"
-    probe = f'PGROOT="{tmp_path / "pg"}"; external_database && echo external || echo local'
+    probe = f'PGROOT="{pg}"; external_database && echo external || echo local'
     environment = {key: value for key, value in os.environ.items() if not key.startswith("DATABASE_")}
 
-    def answer(**extra) -> str:
+    def answer(url: str | None = None, **extra) -> str:
+        if url is not None:
+            env_file.write_text(f'DATABASE_URL="{url}"\n')
         result = dev_function(probe, env={**environment, "ENV_FILE": str(env_file), **extra})
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
     assert answer() == "local"  # no .env yet
-    env_file.write_text("DATABASE_URL=postgresql://goso_app:x@127.0.0.1:54330/goso\n")
-    assert answer() == "local"  # dev's own
-    env_file.write_text('DATABASE_URL="postgresql://me:y@db.example:5432/goso?sslmode=require"\n')
-    assert answer() == "external"
-    env_file.write_text("DATABASE_URL=postgresql://goso_app:x@127.0.0.1:54330/goso\n")
-    assert answer(DATABASE_URL="postgresql://me:y@db.example/goso") == "external"
+    (pg / "port").write_text("54330\n")
+    assert answer("postgresql://goso_app:x@127.0.0.1:54330/goso") == "local"  # dev's own
+    assert answer("postgresql://me:y@db.example:5432/goso?sslmode=require") == "external"
+    assert answer("postgresql://me:y@127.0.0.1:5433/goso") == "external"  # another local server
+    assert answer("postgresql://goso_app:x@127.0.0.1:54330/goso", DATABASE_URL="postgresql://me:y@db.example/g") == "external"
+    # .pg/ deleted: .env's loopback port names the cluster to make again, unless a server already answers there.
+    (pg / "port").unlink()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        busy = listener.getsockname()[1]
+        assert answer(f"postgresql://goso_app:x@127.0.0.1:{busy}/goso") == "external"
+    assert answer(f"postgresql://goso_app:x@127.0.0.1:{busy}/goso") == "local"
+
+
+def test_recreated_cluster_keeps_the_passwords_of_env(tmp_path):
+    """`create --keep-passwords-of .env`: the roles of a cluster made again get the passwords .env holds."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# comment\n"
+        'export DATABASE_URL="postgresql://goso_app:r%40n%2Ftime@127.0.0.1:54330/goso?sslmode=disable"\n'
+        "DATABASE_OWNER_URL='postgresql://goso_owner:own-er@127.0.0.1:54330/goso'\n"
+        "OTHER=postgresql://someone:else@127.0.0.1/goso\n"
+    )
+    settings = env_file_read(env_file)
+    assert passwords_in_urls(list(settings.values()), roles=("goso_owner", "goso_app")) == {
+        "goso_app": "r@n/time", "goso_owner": "own-er",
+    }
+    assert env_file_read(tmp_path / "missing.env") == {}
