@@ -12,7 +12,8 @@ None is a superuser or may bypass row-level security.
     python -m tenants.database_roles url URL --database NAME    # URL with another database, query kept
     python -m tenants.database_roles create-database URL        # as the URL's role, if missing
 
-Safe to repeat: existing roles get their attributes and new passwords (written to the env file).
+Safe to repeat: existing roles get their attributes and new passwords (written to the env file), or the
+passwords an existing .env holds (`--keep-passwords-of .env`: a cluster made again keeps .env right).
 Runs before Django is set up: no settings, no models.
 """
 
@@ -34,7 +35,7 @@ NOT_PRIVILEGED = "NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOREPLICATION"
 OWNER_ATTRIBUTES = f"LOGIN CREATEDB INHERIT {NOT_PRIVILEGED}"
 # NOINHERIT: the runtime role may SET ROLE to the super-admin role, but does not get its policies.
 RUNTIME_ATTRIBUTES = f"LOGIN NOINHERIT NOCREATEDB {NOT_PRIVILEGED}"
-SUPER_ADMIN_ATTRIBUTES = f"NOLOGIN NOINHERIT NOCREATEDB {NOT_PRIVILEGED}"
+SUPER_ADMIN_ATTRIBUTES = f"NOLOGIN INHERIT NOCREATEDB {NOT_PRIVILEGED}"
 
 
 def super_admin_role_name(runtime: str) -> str:

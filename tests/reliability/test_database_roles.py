@@ -31,7 +31,7 @@ def test_roles_as_documented(scratch_cluster):
     assert state["roles"] == {
         OWNER: [False, False, False, True, True, True],
         RUNTIME: [False, False, False, False, True, False],
-        SUPER_ADMIN: [False, False, False, False, False, False],
+        SUPER_ADMIN: [False, False, False, False, False, True],
     }
     # The runtime role may SET ROLE to the super admin but does not inherit its privileges (NOINHERIT).
     assert state["member"] == (True, False)
