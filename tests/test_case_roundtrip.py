@@ -3,7 +3,6 @@ framework exactly, the OpenSALT sample packages."""
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -13,13 +12,10 @@ from curriculum.importing import ImportFileError, import_goso_file
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from tenants.context import super_admin_context
 from tests.import_snapshot import database_snapshot, in_english  # noqa: F401 (fixture)
-from tests.test_import_goso import GOSO_FILES, small_framework, write_json
+from tests.prerequisites import shared_standard
+from tests.test_import_goso import goso_files, small_framework, write_json
 
 BASE_URL = "https://goso.example.kz"
-SAMPLES = (Path(__file__).resolve().parents[2] / "shared" / "standards" / "case" / "samples")
-if not SAMPLES.exists():
-    SAMPLES = Path("/work/shared/standards/case/samples")
-SHARED_SCHEMA = SAMPLES.parent / "case-v1p0-cfpackage-schema.json"
 V1P1_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[8-9a-b][0-9a-f]{3}-[0-9a-f]{12}$"
 
 pytestmark = pytest.mark.usefixtures("in_english")
@@ -79,9 +75,14 @@ def validate(package):
     package_validator().validate(package)
 
 
+def case_sample(name):
+    """An OpenSALT sample package of the shared standards (a prerequisite)."""
+    return shared_standard("case", "samples", name)
+
+
 def test_the_bundled_schema_is_the_published_one():
-    if SHARED_SCHEMA.exists():
-        assert json.loads(SHARED_SCHEMA.read_text()) == json.loads(SCHEMA_PATH.read_text())
+    published = shared_standard("case", "case-v1p0-cfpackage-schema.json")
+    assert json.loads(published.read_text()) == json.loads(SCHEMA_PATH.read_text())
 
 
 @pytest.mark.parametrize("language", ["ru", "kk"])
@@ -109,7 +110,9 @@ def test_export_import_into_an_empty_database_reproduces_the_framework(db, tmp_p
 
 
 def test_every_real_framework_exports_valid_packages_and_round_trips(db, tmp_path):
-    for goso_file in GOSO_FILES:
+    files = goso_files()
+    assert files
+    for goso_file in files:
         import_goso_file(path=goso_file)
     codes = list(Framework.objects.values_list("code", flat=True))
     states = {code: framework_state(code) for code in codes}
@@ -167,13 +170,13 @@ SAMPLE_OUTCOMES = {
 
 def test_a_foreign_framework_is_summed_up(db):
     with pytest.raises(ImportFileError) as error:
-        import_case_file(path=SAMPLES / "Ordering.json")
+        import_case_file(path=case_sample("Ordering.json"))
     assert error.value.errors[-1] == "CFItems: and 25 more items whose codes are not GOSO codes"
 
 
 @pytest.mark.parametrize("sample", sorted(SAMPLE_OUTCOMES))
 def test_opensalt_samples_are_valid_case_but_not_goso_and_are_refused_whole(db, sample, global_alignment):
-    path = SAMPLES / sample
+    path = case_sample(sample)
     validate(json.loads(path.read_text(encoding="utf-8")))
     before = database_snapshot()
     with pytest.raises(ImportFileError) as error:
@@ -184,7 +187,7 @@ def test_opensalt_samples_are_valid_case_but_not_goso_and_are_refused_whole(db, 
 
 
 def test_the_empty_sample_imports_into_a_named_subject(db, subject):
-    report = import_case_file(path=SAMPLES / "EmptyExternalFramework.json", subject_code=subject.code)
+    report = import_case_file(path=case_sample("EmptyExternalFramework.json"), subject_code=subject.code)
     assert report.changes["framework"].created == ["case-d0000000-0000-0000-0000-000000000000"]
     with super_admin_context():
         framework = Framework.objects.get(code="case-d0000000-0000-0000-0000-000000000000")

@@ -23,6 +23,7 @@ import psycopg
 import pytest
 
 from bench.loadgen import free_port, gunicorn, prepare_schools
+from tests.prerequisites import missing, require
 
 ROOT = Path(__file__).resolve().parents[2]
 OWNER, RUNTIME, SUPER_ADMIN = "goso_owner", "goso_app", "goso_app_super_admin"
@@ -91,6 +92,7 @@ class Cluster:
             "CONN_MAX_AGE": "60",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "tests.settings",  # the fast test password hasher
         }
         env.pop("TEST_DATABASE_NAME", None)
         env.update(extra)
@@ -106,7 +108,7 @@ class Cluster:
 def _create_cluster(directory: Path) -> Cluster:
     bindir, os_user = _postgres_bindir(), _os_user()
     if bindir is None:
-        pytest.skip("No PostgreSQL server binaries (initdb, pg_ctl) on this machine.")
+        missing("PostgreSQL's server binaries (initdb, pg_ctl; apt-get install postgresql)")
     cluster = Cluster(bindir, directory, free_port(), os_user, {
         "postgres": secrets.token_urlsafe(16), OWNER: secrets.token_urlsafe(16), RUNTIME: secrets.token_urlsafe(16),
         "secret_key": secrets.token_urlsafe(40),
@@ -218,8 +220,7 @@ def app_server(scratch_cluster):
 def pgbouncer(scratch_cluster):
     """pgbouncer in transaction pooling in front of the cluster: 16 app connections share 8 server ones."""
     binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
-    if not Path(binary).exists():
-        pytest.skip("pgbouncer is not installed (./dev test installs Debian's pgbouncer).")
+    require(Path(binary).exists(), "pgbouncer (apt-get install pgbouncer; ./dev test installs it where it can)")
     directory, port = scratch_cluster.directory, free_port()
     (directory / "userlist.txt").write_text(f'"{RUNTIME}" "{scratch_cluster.passwords[RUNTIME]}"\n')
     (directory / "pgbouncer.ini").write_text(
