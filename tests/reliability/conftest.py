@@ -182,10 +182,12 @@ def super_admin_cursor(cluster: Cluster):
         yield cursor
 
 
-def assert_replaced_sets_whole(cluster: Cluster, schools) -> None:
+def assert_replaced_sets_whole(cluster: Cluster, schools) -> int:
     """No write is half-done and none crossed schools: each school's replaced paragraph holds
     exactly set A or set B (or its generated set, if never replaced), all of its own school, and no
-    alignment of a load-written paragraph belongs to another school."""
+    alignment of a load-written paragraph belongs to another school. Returns how many schools hold
+    a replaced set (callers check that the load really replaced some)."""
+    replaced = 0
     with super_admin_cursor(cluster) as cursor:
         for school in schools:
             cursor.execute(
@@ -199,6 +201,8 @@ def assert_replaced_sets_whole(cluster: Cluster, schools) -> None:
                 assert outcomes in (school.set_a, school.set_b), (
                     f"school {school.school_id}: paragraph {school.replace_paragraph} holds a half-done replace {sorted(outcomes)}"
                 )
+                replaced += 1
+    return replaced
 
 
 @pytest.fixture(scope="session")
