@@ -20,10 +20,11 @@ pytestmark = pytest.mark.reliability
 
 LOAD_SECONDS = float(os.environ.get("RELIABILITY_LOAD_SECONDS", "35"))
 CONCURRENCY_PER_PATH = 32
-# Floors, far below what an idle 2-core machine does (about 55 requests per second per path: ~30 per
-# school and path in 35 s), so a busy machine still passes but a path that barely ran does not.
-MIN_REQUESTS_PER_SCHOOL = 5
+# Floors well below what a 2-core machine does even when busy (40-80 requests per second per path:
+# 1,400-2,800 per path in 35 s, 20-50 per school), so a slow run still passes but a path that barely
+# ran does not. Too slow a machine fails saying so: raise RELIABILITY_LOAD_SECONDS there.
 MIN_REQUESTS_PER_PATH = SCHOOLS * 10
+MIN_REQUESTS_PER_SCHOOL = 3
 UNBOUNDED = 10**9  # the deadline ends the load
 
 
@@ -48,7 +49,9 @@ def test_many_schools_at_once_never_see_each_other(scratch_cluster, schools, app
     for name, result in results.items():
         print(f"{name}: {result.summary()}")
         assert result.seconds >= LOAD_SECONDS * 0.95, f"{name}: the load ended early: {result.summary()}"
-        assert result.requests >= MIN_REQUESTS_PER_PATH, f"{name}: too few requests to prove anything: {result.summary()}"
+        assert result.requests >= MIN_REQUESTS_PER_PATH, (
+            f"{name}: too few requests to prove anything (raise RELIABILITY_LOAD_SECONDS): {result.summary()}"
+        )
         quiet = {school.school_id for school in schools if result.school_requests[school.school_id] < MIN_REQUESTS_PER_SCHOOL}
         assert not quiet, f"{name}: schools with fewer than {MIN_REQUESTS_PER_SCHOOL} requests: {sorted(quiet)}"
         assert result.foreign_rows == 0, f"{name}: responses held other schools' rows: {result.summary()}"
@@ -57,4 +60,4 @@ def test_many_schools_at_once_never_see_each_other(scratch_cluster, schools, app
         assert {kind for kind, _weight, _method, _expected in MIX} <= set(+result.kinds), result.kinds
         assert result.statuses[201] > 0 and result.statuses[204] > 0  # writes went through
     replaced = assert_replaced_sets_whole(scratch_cluster, schools)
-    assert replaced >= SCHOOLS // 2, f"only {replaced} schools had their alignment set replaced"
+    assert replaced >= SCHOOLS // 4, f"only {replaced} schools had their alignment set replaced"
