@@ -33,6 +33,17 @@ def rich_framework():
     return data
 
 
+# Not what a user sees of a framework: row ids and timestamps. Links to other rows are compared by
+# the other row's code (subsection__code...), the framework's own subject as a whole.
+NOT_COMPARED = {"id", "created_at", "updated_at"}
+
+
+def visible_fields(model):
+    """Every other concrete field of the model (Model._meta): a field the CASE export loses fails the
+    round trip."""
+    return [field.name for field in model._meta.concrete_fields if field.name not in NOT_COMPARED and not field.is_relation]
+
+
 def framework_state(code):
     """Everything a user can see of a framework, without ids and timestamps."""
     def rows(queryset, *fields):
@@ -40,19 +51,15 @@ def framework_state(code):
 
     with super_admin_context():
         framework = Framework.objects.select_related("subject").get(code=code)
-        subject = Subject.objects.filter(pk=framework.subject_id).values(
-            "code", "name_ru", "name_kz", "grade_from", "grade_to", "is_active").get()
-        framework_fields = Framework.objects.filter(pk=framework.pk).values(
-            "code", "title_ru", "title_kz", "document_type", "order_number", "order_date", "ministry_ru", "ministry_kz",
-            "appendix_number", "amendments", "valid_from", "valid_to", "is_active").get()
-        node = ("code", "name_ru", "name_kz", "description_ru", "description_kz", "display_order", "is_active")
         return {
-            "subject": subject, "framework": framework_fields,
-            "sections": rows(Section.objects.filter(framework=framework), *node),
-            "subsections": rows(Subsection.objects.filter(section__framework=framework), "section__code", *node),
+            "subject": Subject.objects.filter(pk=framework.subject_id).values(*visible_fields(Subject)).get(),
+            "framework": Framework.objects.filter(pk=framework.pk).values(*visible_fields(Framework)).get(),
+            "sections": rows(Section.objects.filter(framework=framework), *visible_fields(Section)),
+            "subsections": rows(
+                Subsection.objects.filter(section__framework=framework), "section__code", *visible_fields(Subsection)
+            ),
             "outcomes": rows(
-                LearningOutcome.objects.filter(framework=framework), "code", "subsection__code", "grade", "title_ru",
-                "title_kz", "description_ru", "description_kz", "cognitive_level", "is_sample", "display_order", "is_active",
+                LearningOutcome.objects.filter(framework=framework), "subsection__code", *visible_fields(LearningOutcome)
             ),
         }
 
