@@ -24,6 +24,7 @@ import pytest
 
 from bench.loadgen import free_port, gunicorn, prepare_schools
 from tenants.database_roles import DEFAULT_OWNER, DEFAULT_RUNTIME, database_roles_create, super_admin_role_name
+from tests.prerequisites import missing, require
 
 ROOT = Path(__file__).resolve().parents[2]
 OWNER, RUNTIME, SUPER_ADMIN = DEFAULT_OWNER, DEFAULT_RUNTIME, super_admin_role_name(DEFAULT_RUNTIME)
@@ -93,6 +94,7 @@ class Cluster:
             "CONN_MAX_AGE": "60",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "tests.settings",  # the fast test password hasher
         }
         env.pop("TEST_DATABASE_NAME", None)
         env.update(extra)
@@ -108,7 +110,7 @@ class Cluster:
 def _create_cluster(directory: Path) -> Cluster:
     bindir, os_user = _postgres_bindir(), _os_user()
     if bindir is None:
-        pytest.skip("No PostgreSQL server binaries (initdb, pg_ctl) on this machine.")
+        missing("PostgreSQL's server binaries (initdb, pg_ctl; apt-get install postgresql)")
     cluster = Cluster(bindir, directory, free_port(), os_user, {
         "postgres": secrets.token_urlsafe(16), "secret_key": secrets.token_urlsafe(40),
     })
@@ -177,10 +179,12 @@ def super_admin_cursor(cluster: Cluster):
         yield cursor
 
 
-def assert_replaced_sets_whole(cluster: Cluster, schools) -> None:
+def assert_replaced_sets_whole(cluster: Cluster, schools) -> int:
     """No write is half-done and none crossed schools: each school's replaced paragraph holds
     exactly set A or set B (or its generated set, if never replaced), all of its own school, and no
-    alignment of a load-written paragraph belongs to another school."""
+    alignment of a load-written paragraph belongs to another school. Returns how many schools hold
+    a replaced set (callers check that the load really replaced some)."""
+    replaced = 0
     with super_admin_cursor(cluster) as cursor:
         for school in schools:
             cursor.execute(
@@ -194,6 +198,8 @@ def assert_replaced_sets_whole(cluster: Cluster, schools) -> None:
                 assert outcomes in (school.set_a, school.set_b), (
                     f"school {school.school_id}: paragraph {school.replace_paragraph} holds a half-done replace {sorted(outcomes)}"
                 )
+                replaced += 1
+    return replaced
 
 
 @pytest.fixture(scope="session")
@@ -215,8 +221,7 @@ def app_server(scratch_cluster):
 def pgbouncer(scratch_cluster):
     """pgbouncer in transaction pooling in front of the cluster: 16 app connections share 8 server ones."""
     binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
-    if not Path(binary).exists():
-        pytest.skip("pgbouncer is not installed (./dev test installs Debian's pgbouncer).")
+    require(Path(binary).exists(), "pgbouncer (apt-get install pgbouncer; ./dev test installs it where it can)")
     directory, port = scratch_cluster.directory, free_port()
     (directory / "userlist.txt").write_text(f'"{RUNTIME}" "{scratch_cluster.passwords[RUNTIME]}"\n')
     (directory / "pgbouncer.ini").write_text(
