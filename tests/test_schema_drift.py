@@ -223,3 +223,26 @@ def test_the_deploy_check_warns_when_the_database_is_unreachable(django_db_block
         del connections.settings["unreachable"]
     assert isinstance(message, Warning) and "unreachable" in message.msg
     assert settings.DATABASES["owner"]["PASSWORD"] not in message.msg
+
+
+def test_a_replacing_migration_applies_and_reverses(scratch_database, monkeypatch):
+    _edit_school_content(monkeypatch)
+    drift = {item.table: item for item in rls_drift()}["chapters"]
+    operation = ReplaceRowSecurityPolicies(table="chapters", kind=drift.kind, old=drift.old, new=drift.new)
+    scratch = connections["scratch"]
+
+    def chapter_policies():
+        with scratch.cursor() as cursor:
+            cursor.execute("SELECT policyname, with_check FROM pg_policies WHERE tablename = 'chapters'")
+            return dict(cursor.fetchall())
+
+    before = chapter_policies()
+    with scratch.schema_editor() as editor:
+        operation.database_forwards("textbooks", editor, None, None)
+    after = chapter_policies()
+    assert after["chapters_write_own"] == "(school_id IS NOT NULL)"
+    assert set(after) == set(before) | {"chapters_read_nothing"}
+    with scratch.schema_editor() as editor:
+        operation.database_backwards("textbooks", editor, None, None)
+    assert chapter_policies() == before
+    assert schema_check_messages(using="scratch") == []
