@@ -10,6 +10,8 @@ Role names are deployment settings, not schema: the runtime, super-admin and own
 """
 
 import json
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -187,3 +189,26 @@ def snapshot_load(*, path: Path = SNAPSHOT_PATH) -> dict:
 
 def snapshot_dump(snapshot: dict) -> str:
     return json.dumps(snapshot, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+@contextmanager
+def database_scratch(*, template: str | None = None, using: str = "owner"):
+    """A throwaway database (empty, or a copy of `template`) created by the role of `using` (the owner
+    has CREATEDB), usable as connection alias "scratch"; dropped on exit."""
+    base = connections[using].settings_dict
+    name = f"{template or base['NAME']}_scratch_{uuid.uuid4().hex[:8]}"
+    quote = connections[using].ops.quote_name
+    if template:
+        connections.close_all()  # a template database must have no other sessions
+    with connections[using].cursor() as cursor:  # autocommit: CREATE DATABASE cannot run in a transaction
+        cursor.execute(f"CREATE DATABASE {quote(name)}" + (f" TEMPLATE {quote(template)}" if template else ""))
+    connections.settings["scratch"] = {**base, "NAME": name}
+    try:
+        yield name
+    finally:
+        if "scratch" in connections:
+            connections["scratch"].close()
+            del connections["scratch"]
+        del connections.settings["scratch"]
+        with connections[using].cursor() as cursor:
+            cursor.execute(f"DROP DATABASE {quote(name)} WITH (FORCE)")

@@ -1,7 +1,6 @@
 """No schema drift: migrations carry the policy SQL they create, the committed schema snapshot is what
 the migrations define, and check_schema names every hand-made difference in a live database."""
 
-import uuid
 from io import StringIO
 
 import psycopg
@@ -17,7 +16,7 @@ from tenants.rls import (
     POLICY_KINDS, SCHOOL_CONTENT, EnableRowSecurity, Policy, ReplaceRowSecurityPolicies, policies_frozen,
 )
 from tenants.rls_migrations import operation_render, rls_drift, rls_problems, rls_tables
-from tenants.schema import SNAPSHOT_PATH, schema_differences, schema_read, snapshot_load
+from tenants.schema import SNAPSHOT_PATH, database_scratch, schema_differences, schema_read, snapshot_load
 
 owner_db = pytest.mark.django_db(databases=["default", "owner"])
 
@@ -155,24 +154,10 @@ def _admin_connection(dbname):
 
 @pytest.fixture
 def scratch_database(django_db_setup, django_db_blocker):
-    """A copy of the migrated test database (CREATE DATABASE ... TEMPLATE: quick), as connection
-    alias `scratch`; dropped afterwards."""
-    template = connections["owner"].settings_dict["NAME"]
-    name = f"{template}_scratch_{uuid.uuid4().hex[:8]}"
+    """A copy of the migrated test database (CREATE DATABASE ... TEMPLATE: quick) as alias `scratch`."""
     with django_db_blocker.unblock():
-        connections.close_all()  # a template database must have no other sessions
-        with _admin_connection("postgres") as admin:
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        connections.settings["scratch"] = {**connections["owner"].settings_dict, "NAME": name}
-        try:
+        with database_scratch(template=connections["owner"].settings_dict["NAME"]) as name:
             yield name
-        finally:
-            if "scratch" in connections:
-                connections["scratch"].close()
-                del connections["scratch"]
-            del connections.settings["scratch"]
-            with _admin_connection("postgres") as admin:
-                admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def test_check_schema_names_every_hand_made_difference(scratch_database):
