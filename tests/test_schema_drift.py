@@ -1,7 +1,11 @@
 """No schema drift: migrations carry the policy SQL they create, the committed schema snapshot is what
 the migrations define, and check_schema names every hand-made difference in a live database."""
 
+import re
+import shutil
+import sys
 from io import StringIO
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -10,12 +14,15 @@ from django.core.checks import Error, Warning
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
+from django.db.migrations.loader import MigrationLoader
 
 from tenants.checks import schema_check_messages
 from tenants.rls import (
-    POLICY_KINDS, SCHOOL_CONTENT, EnableRowSecurity, Policy, ReplaceRowSecurityPolicies, policies_frozen,
+    POLICY_KINDS, RUNTIME, SCHOOL_CONTENT, EnableRowSecurity, Policy, ReplaceRowSecurityPolicies, policies_frozen,
 )
-from tenants.rls_migrations import operation_render, rls_drift, rls_problems, rls_tables
+from tenants.rls_migrations import (
+    migrations_freeze, operation_render, rls_drift, rls_problems, rls_tables, unfrozen_operations,
+)
 from tenants.schema import SNAPSHOT_PATH, database_scratch, schema_differences, schema_read, snapshot_load
 
 owner_db = pytest.mark.django_db(databases=["default", "owner"])
@@ -43,7 +50,7 @@ def _edit_school_content(monkeypatch):
     edited = tuple(
         Policy(p.name, p.command, p.role, using=p.using, with_check="school_id IS NOT NULL") if p.name == "write_own" else p
         for p in POLICY_KINDS[SCHOOL_CONTENT]
-    ) + (Policy("read_nothing", "SELECT", "runtime", using="false"),)
+    ) + (Policy("read_nothing", "SELECT", RUNTIME, using="false"),)
     monkeypatch.setitem(POLICY_KINDS, SCHOOL_CONTENT, edited)
 
 
@@ -113,8 +120,6 @@ def test_an_unfrozen_operation_refuses_to_run_and_renders_frozen():
 
 
 def _leaf(app_label):
-    from django.db.migrations.loader import MigrationLoader
-
     (leaf,) = [name for app, name in MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes() if app == app_label]
     return leaf
 
@@ -231,3 +236,27 @@ def test_a_replacing_migration_applies_and_reverses(scratch_database, monkeypatc
         operation.database_backwards("textbooks", editor, None, None)
     assert chapter_policies() == before
     assert schema_check_messages(using="scratch") == []
+
+
+def test_freeze_turns_a_hand_written_operation_into_the_committed_migration(tmp_path, settings, monkeypatch):
+    # A copy of tenants' migrations with each frozen EnableRowSecurity written the short way by hand.
+    original = Path(settings.BASE_DIR) / "tenants" / "migrations"
+    package = tmp_path / "handwritten_rls" / "migrations"
+    shutil.copytree(original, package, ignore=shutil.ignore_patterns("__pycache__"))
+    (package.parent / "__init__.py").write_text("")
+    committed = (original / "0002_row_level_security.py").read_text(encoding="utf-8")
+    short = re.sub(r'EnableRowSecurity\(\n\s+table="(\w+)",\n\s+kind="(\w+)",\n\s+policies=\{\n.*?\n\s+\},\n\s+\)',
+                   r'EnableRowSecurity(table="\1", kind="\2")', committed, flags=re.DOTALL)
+    assert short.count('EnableRowSecurity(table="') == 5
+    (package / "0002_row_level_security.py").write_text(short, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings.MIGRATION_MODULES = {"tenants": "handwritten_rls.migrations"}
+
+    assert [operation.table for _, operation in unfrozen_operations()] == [
+        "schools", "school_domains", "users", "users_groups", "users_user_permissions"]
+    assert "rls_migration --freeze" in rls_problems()[0]
+    migrations_freeze()
+    assert (package / "0002_row_level_security.py").read_text(encoding="utf-8") == committed
+    for module in [name for name in sys.modules if name.startswith("handwritten_rls.")]:
+        monkeypatch.delitem(sys.modules, module)  # the next loader imports the frozen file
+    assert rls_problems() == []
