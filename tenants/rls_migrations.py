@@ -170,15 +170,15 @@ def migration_write(*, app_label: str, operations: list, doc: str, dry_run: bool
         raise ValueError(f"app {app_label!r} must have exactly one latest migration, it has {leaves}")
     leaf = leaves[0]
     number = int(re.match(r"\d+", leaf).group()) + 1
-    fragment = "_".join(sorted({operation.table for operation in operations}))[:40]
-    name = f"{number:04d}_rls_{fragment}"
+    tables = sorted({operation.table for operation in operations})
+    name = f"{number:04d}_rls_{'_'.join(tables) if len(tables) <= 2 else 'policies'}"
     module = loader.migrations_module(app_label)[0]
     directory = Path(__import__(module, fromlist=["__file__"]).__file__).parent
     source = MIGRATION_TEMPLATE.format(
         doc=doc,
         imports=", ".join(sorted({operation.__class__.__name__ for operation in operations})),
         dependencies=f'("{app_label}", "{leaf}")',
-        operations="\n".join(operation_render(operation) + "," for operation in operations),
+        operations="\n".join(f"        {operation_render(operation)}," for operation in operations),
     )
     path = directory / f"{name}.py"
     if not dry_run:

@@ -96,6 +96,7 @@ def test_rls_migration_writes_the_replacing_migration(monkeypatch):
 def test_rls_migration_writes_a_new_table_in_one_step():
     out = StringIO()
     call_command("rls_migration", "tenants", "--table", "api_keys=accounts", "--dry-run", stdout=out)
+    assert "\n    operations = [\n        EnableRowSecurity(\n            table=\"api_keys\",\n" in out.getvalue()
     namespace = {}
     exec(compile(out.getvalue(), "<migration>", "exec"), namespace)
     (operation,) = namespace["Migration"].operations
