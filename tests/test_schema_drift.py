@@ -184,8 +184,9 @@ def test_check_schema_names_every_hand_made_difference(scratch_database):
         ):
             scratch.execute(sql)
     out = StringIO()
-    with pytest.raises(CommandError, match=r"7 difference\(s\) between database .*_scratch_"):
+    with pytest.raises(CommandError, match=r"7 difference\(s\) between database .*_scratch_") as error:
         call_command("check_schema", "--database", "scratch", stdout=out)
+    assert error.value.returncode == 1  # manage.py's exit status
     lines = out.getvalue().splitlines()
     expected = [
         "columns: subjects.nickname is not defined by the migrations",
