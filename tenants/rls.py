@@ -35,6 +35,9 @@ IS_SUPER_ADMIN = f"(SELECT current_setting('{SUPER_ADMIN_SETTING}', true) IS NOT
 RUNTIME = "runtime"
 SUPER_ADMIN = "super_admin"
 EVERYONE = "public"
+# How frozen policy SQL names the roles (deployment settings, resolved when a migration runs).
+RUNTIME_PLACEHOLDER = "{runtime}"
+SUPER_ADMIN_PLACEHOLDER = "{super_admin}"
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,6 @@ POLICY_KINDS: dict[str, tuple[Policy, ...]] = {
         SUPER_ADMIN_ALL,
     ),
 }
-
-
-RUNTIME_PLACEHOLDER = "{runtime}"
-SUPER_ADMIN_PLACEHOLDER = "{super_admin}"
 
 
 def runtime_role() -> str:
