@@ -1,12 +1,13 @@
 from django.utils.translation import gettext, gettext_lazy as _
 from rest_framework import serializers
 
+from config.api_fields import IdField, IdRelatedField, ModelSerializer
 from curriculum.models import LearningOutcome
 from tenants.models import School
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
 
 
-class TextbookSerializer(serializers.ModelSerializer):
+class TextbookSerializer(ModelSerializer):
     is_global = serializers.BooleanField(read_only=True, help_text=_("National content (no school)."))
 
     class Meta:
@@ -17,13 +18,13 @@ class TextbookSerializer(serializers.ModelSerializer):
         ]
 
 
-class ChapterSerializer(serializers.ModelSerializer):
+class ChapterSerializer(ModelSerializer):
     class Meta:
         model = Chapter
         fields = ["id", "textbook", "school", "number", "title", "description", "sort_order"]
 
 
-class ParagraphSerializer(serializers.ModelSerializer):
+class ParagraphSerializer(ModelSerializer):
     textbook = serializers.IntegerField(source="chapter.textbook_id", read_only=True)
     key_terms = serializers.ListField(child=serializers.CharField(), read_only=True)
     questions = serializers.ListField(child=serializers.JSONField(), read_only=True, help_text=_('Objects like {"text": "..."}.'))
@@ -43,18 +44,24 @@ def confidence_field(**options):
     )
 
 
-class AlignmentSerializer(serializers.ModelSerializer):
+class AlignmentSerializer(ModelSerializer):
     """A paragraph-outcome alignment (ids only)."""
 
     confidence = confidence_field(read_only=True)
+    is_cross_grade = serializers.BooleanField(
+        read_only=True, help_text=_("The outcome's grade differs from the textbook's (allowed, shown for review)."),
+    )
 
     class Meta:
         model = ParagraphOutcome
-        fields = ["id", "paragraph", "outcome", "school", "confidence", "anchor", "notes", "created_by", "created_at"]
+        fields = [
+            "id", "paragraph", "outcome", "school", "confidence", "anchor", "notes", "is_cross_grade", "created_by",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
-class OutcomeBriefSerializer(serializers.ModelSerializer):
+class OutcomeBriefSerializer(ModelSerializer):
     class Meta:
         model = LearningOutcome
         fields = ["id", "framework", "code", "grade", "title_ru", "title_kz", "is_active"]
@@ -71,7 +78,7 @@ class TextbookBriefSerializer(TextbookSerializer):
         fields = ["id", "school", "is_global", "title", "grade_level", "language"]
 
 
-class ParagraphBriefSerializer(serializers.ModelSerializer):
+class ParagraphBriefSerializer(ModelSerializer):
     textbook = TextbookBriefSerializer(source="chapter.textbook", read_only=True)
 
     class Meta:
@@ -87,22 +94,26 @@ class OutcomeParagraphSerializer(AlignmentSerializer):
 
 # Input
 
-class AlignmentCreateSerializer(serializers.Serializer):
-    paragraph = serializers.IntegerField(min_value=1, help_text=_("Id of a paragraph of your own school's textbook."))
-    outcome = serializers.PrimaryKeyRelatedField(queryset=LearningOutcome.objects.all(), help_text=_("Learning outcome id."))
-    confidence = confidence_field(required=False)
-    anchor = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
+def alignment_text_field(name):
+    # The model's limit, so the API and the admin refuse the same lengths.
+    return serializers.CharField(
+        max_length=ParagraphOutcome._meta.get_field(name).max_length, required=False, allow_blank=True,
+    )
 
 
 class AlignmentUpdateSerializer(serializers.Serializer):
     confidence = confidence_field(required=False)
-    anchor = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    anchor = alignment_text_field("anchor")
+    notes = alignment_text_field("notes")
+
+
+class AlignmentCreateSerializer(AlignmentUpdateSerializer):
+    paragraph = IdField(help_text=_("Id of a paragraph of your own school's textbook."))
+    outcome = IdRelatedField(queryset=LearningOutcome.objects.all(), help_text=_("Learning outcome id."))
 
 
 class AlignmentItemSerializer(AlignmentUpdateSerializer):
-    outcome = serializers.IntegerField(min_value=1, help_text=_("Learning outcome id."))
+    outcome = IdField(help_text=_("Learning outcome id."))
 
 
 class AlignmentsReplaceSerializer(serializers.Serializer):
@@ -125,7 +136,7 @@ class ParagraphAlignmentsSerializer(serializers.Serializer):
 
 
 class TextbookForkSerializer(serializers.Serializer):
-    school = serializers.PrimaryKeyRelatedField(
+    school = IdRelatedField(
         queryset=School.objects.all(), required=False,
         help_text=_("Methodologists only: the school to copy into. School staff always copy into their own school."),
     )
