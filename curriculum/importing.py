@@ -22,7 +22,6 @@ outcomes) is refused before it is read, so a huge or hostile file cannot exhaust
 
 import codecs
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -33,10 +32,10 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from curriculum.codes import grade_error, outcome_code_error, section_code_error, subsection_code_error
-from curriculum.models import (
-    MAX_GRADE, MIN_GRADE, SUBJECT_CODE, Framework, LearningOutcome, Section, Subject, Subsection,
+from curriculum.codes import (
+    SUBJECT_CODE_RE, grade_error, outcome_code_error, section_code_error, subsection_code_error,
 )
+from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from tenants.context import super_admin_context
 from tenants.errors import user_errors_from_database
 
@@ -148,7 +147,6 @@ TOP_LEVEL_KEYS = {
     "subject": (None, True), "framework": (None, True), "sections": (None, True), "outcomes": (None, False),
     "notes": (None, False),
 }
-SUBJECT_CODE_RE = re.compile(SUBJECT_CODE)
 
 
 def _type_name(value) -> str:
@@ -247,7 +245,7 @@ def read_field(value, kind: str, path: str, problems: Problems, *, max_length: i
             return None
         return value
     if kind == GRADE:
-        if error := grade_error(value, lowest=MIN_GRADE, highest=MAX_GRADE):
+        if error := grade_error(value):
             problems.add(path, error)
             return None
         return value

@@ -262,8 +262,6 @@ class LearningOutcome(models.Model):
     # Rules the database checks in triggers (curriculum/migrations), for a write that skips clean().
     database_rule_messages = {
         "learning_outcomes_grade_in_subject_range": _("The outcome's grade is outside its subject's grades."),
-        "learning_outcomes_subsection_in_framework": _("This subsection belongs to another framework."),
-        "learning_outcomes_code_matches_place": _("The outcome's code does not agree with its grade and subsection."),
     }
 
     def __str__(self):

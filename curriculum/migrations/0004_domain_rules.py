@@ -3,9 +3,10 @@
 import curriculum.models
 from django.db import migrations
 
-# An outcome's grade lies within its subject's grades: checked when an outcome is written and when a
-# subject's range or a framework's subject changes (deferrable, like the other rules of 0002), so a
-# write that skips the models' clean() (a script, raw SQL) is refused too.
+# An outcome's grade lies within its subject's grades: checked after each statement that writes
+# outcomes, changes a subject's range or a framework's subject (set-based over the statement's rows,
+# so an import of 20,000 outcomes is one check), so a write that skips the models' clean() (a script,
+# raw SQL) is refused too.
 CHECK_GRADES_FUNCTION = """
 CREATE FUNCTION goso_check_outcome_grades() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE bad record;
@@ -14,8 +15,11 @@ BEGIN
     FROM learning_outcomes o
     JOIN frameworks f ON f.id = o.framework_id
     JOIN subjects s ON s.id = f.subject_id
-    WHERE (CASE TG_TABLE_NAME WHEN 'learning_outcomes' THEN o.id WHEN 'frameworks' THEN f.id ELSE s.id END) = NEW.id
-      AND o.grade NOT BETWEEN s.grade_from AND s.grade_to
+    WHERE o.grade NOT BETWEEN s.grade_from AND s.grade_to
+      AND CASE TG_TABLE_NAME
+          WHEN 'learning_outcomes' THEN o.id IN (SELECT id FROM changed)
+          WHEN 'frameworks' THEN f.id IN (SELECT id FROM changed)
+          ELSE s.id IN (SELECT id FROM changed) END
     LIMIT 1;
     IF bad.code IS NOT NULL THEN
         RAISE EXCEPTION 'learning outcome %: grade % is outside its subject''s grades (%-%)',
@@ -27,9 +31,10 @@ END $$;
 """
 
 TRIGGERS = [
-    ("learning_outcomes_grade_in_subject", "learning_outcomes", "INSERT OR UPDATE OF grade, framework_id"),
-    ("frameworks_outcome_grades", "frameworks", "UPDATE OF subject_id"),
-    ("subjects_outcome_grades", "subjects", "UPDATE OF grade_from, grade_to"),
+    ("learning_outcomes_grade_in_subject_insert", "learning_outcomes", "INSERT"),
+    ("learning_outcomes_grade_in_subject_update", "learning_outcomes", "UPDATE"),
+    ("frameworks_outcome_grades", "frameworks", "UPDATE"),
+    ("subjects_outcome_grades", "subjects", "UPDATE"),
 ]
 
 
@@ -97,9 +102,9 @@ class Migration(migrations.Migration):
         ),
         migrations.RunSQL(
             [CHECK_GRADES_FUNCTION] + [
-                f"CREATE CONSTRAINT TRIGGER {name} AFTER {events} ON {table} "
-                "DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION goso_check_outcome_grades()"
-                for name, table, events in TRIGGERS
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING NEW TABLE AS changed "
+                "FOR EACH STATEMENT EXECUTE FUNCTION goso_check_outcome_grades()"
+                for name, table, event in TRIGGERS
             ],
             reverse_sql=[f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table, _ in TRIGGERS]
             + ["DROP FUNCTION IF EXISTS goso_check_outcome_grades()"],

@@ -5,23 +5,36 @@ import django.db.models.functions.text
 import django.db.models.lookups
 from django.db import migrations, models
 
-# An alignment's outcome belongs to its textbook's subject: checked when an alignment is written and
-# when a textbook's subject changes, so a write that skips the models' clean() is refused too.
+# An alignment's outcome belongs to its textbook's subject: checked after each statement that writes
+# alignments or changes a textbook's subject (set-based over the statement's rows, so a fork or a
+# bulk load is one check), so a write that skips the models' clean() is refused too.
 # (A different grade is allowed: see ParagraphOutcome.is_cross_grade.)
 CHECK_SUBJECT_FUNCTION = """
 CREATE FUNCTION textbooks_check_alignment_subjects() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE bad record;
 BEGIN
-    SELECT o.code, t.title INTO bad
-    FROM paragraph_outcomes link
-    JOIN learning_outcomes o ON o.id = link.outcome_id
-    JOIN frameworks f ON f.id = o.framework_id
-    JOIN paragraphs p ON p.id = link.paragraph_id
-    JOIN chapters c ON c.id = p.chapter_id
-    JOIN textbooks t ON t.id = c.textbook_id
-    WHERE (CASE TG_TABLE_NAME WHEN 'paragraph_outcomes' THEN link.id ELSE t.id END) = NEW.id
-      AND f.subject_id <> t.subject_id
-    LIMIT 1;
+    IF TG_TABLE_NAME = 'paragraph_outcomes' THEN
+        SELECT o.code, t.title INTO bad
+        FROM changed link
+        JOIN learning_outcomes o ON o.id = link.outcome_id
+        JOIN frameworks f ON f.id = o.framework_id
+        JOIN paragraphs p ON p.id = link.paragraph_id
+        JOIN chapters c ON c.id = p.chapter_id
+        JOIN textbooks t ON t.id = c.textbook_id
+        WHERE f.subject_id <> t.subject_id
+        LIMIT 1;
+    ELSE
+        SELECT o.code, t.title INTO bad
+        FROM changed t
+        JOIN previous ON previous.id = t.id AND previous.subject_id <> t.subject_id
+        JOIN chapters c ON c.textbook_id = t.id
+        JOIN paragraphs p ON p.chapter_id = c.id
+        JOIN paragraph_outcomes link ON link.paragraph_id = p.id
+        JOIN learning_outcomes o ON o.id = link.outcome_id
+        JOIN frameworks f ON f.id = o.framework_id
+        WHERE f.subject_id <> t.subject_id
+        LIMIT 1;
+    END IF;
     IF bad.code IS NOT NULL THEN
         RAISE EXCEPTION 'learning outcome % belongs to another subject than the textbook "%"', bad.code, bad.title
             USING ERRCODE = 'check_violation', CONSTRAINT = 'paragraph_outcomes_outcome_of_textbook_subject';
@@ -31,8 +44,9 @@ END $$;
 """
 
 TRIGGERS = [
-    ("paragraph_outcomes_subject", "paragraph_outcomes", "INSERT OR UPDATE OF outcome_id, paragraph_id"),
-    ("textbooks_alignment_subjects", "textbooks", "UPDATE OF subject_id"),
+    ("paragraph_outcomes_subject_insert", "paragraph_outcomes", "INSERT", "NEW TABLE AS changed"),
+    ("paragraph_outcomes_subject_update", "paragraph_outcomes", "UPDATE", "NEW TABLE AS changed"),
+    ("textbooks_alignment_subjects", "textbooks", "UPDATE", "OLD TABLE AS previous NEW TABLE AS changed"),
 ]
 
 
@@ -89,11 +103,11 @@ class Migration(migrations.Migration):
         ),
         migrations.RunSQL(
             [CHECK_SUBJECT_FUNCTION] + [
-                f"CREATE CONSTRAINT TRIGGER {name} AFTER {events} ON {table} "
-                "DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION textbooks_check_alignment_subjects()"
-                for name, table, events in TRIGGERS
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {tables} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION textbooks_check_alignment_subjects()"
+                for name, table, event, tables in TRIGGERS
             ],
-            reverse_sql=[f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table, _ in TRIGGERS]
+            reverse_sql=[f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table, *_ in TRIGGERS]
             + ["DROP FUNCTION IF EXISTS textbooks_check_alignment_subjects()"],
         ),
     ]
