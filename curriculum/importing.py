@@ -20,7 +20,6 @@ Files are read whole: a file above GOSO_IMPORT_MAX_FILE_BYTES (20 MB by default,
 outcomes) is refused before it is read, so a huge or hostile file cannot exhaust memory.
 """
 
-import codecs
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -65,22 +64,6 @@ def max_file_bytes() -> int:
     return getattr(settings, "GOSO_IMPORT_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES)
 
 
-def _encoding_of(raw: bytes) -> str:
-    """UTF-8 (with or without the BOM that Windows tools write), or UTF-16/32 by BOM or by the NUL
-    bytes that UTF-16 puts beside the ASCII characters JSON starts with."""
-    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return "utf-32"
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if raw.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if len(raw) >= 2 and raw[0] == 0 and raw[1] != 0:
-        return "utf-16-be"
-    if len(raw) >= 2 and raw[0] != 0 and raw[1] == 0:
-        return "utf-16-le"
-    return "utf-8"
-
-
 def read_json_file(path, *, max_bytes: int | None = None):
     """The parsed JSON of a file, or ImportFileError naming what is wrong with it."""
     path = Path(path)
@@ -95,7 +78,9 @@ def read_json_file(path, *, max_bytes: int | None = None):
         raw = path.read_bytes()
     except OSError as error:
         raise ImportFileError(path, [_("cannot read the file: %(reason)s") % {"reason": error.strerror or error}]) from error
-    encoding = _encoding_of(raw)
+    # UTF-8 with or without the BOM Windows tools write, UTF-16/32 by BOM or by NUL bytes: the
+    # standard library's own detection (what json.loads does with bytes).
+    encoding = json.detect_encoding(raw)
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as error:
