@@ -28,8 +28,10 @@ from django.utils.translation import gettext as _
 from curriculum.codes import (
     OUTCOME_CODE_RE, SECTION_CODE_RE, SUBSECTION_CODE_RE, code_sort_key, outcome_code_error, subsection_code_error,
 )
-from curriculum.importing import ImportFileError, Problems, import_goso_document, read_json_file
+from curriculum.importing import import_goso_document
 from curriculum.models import Framework, LearningOutcome, Section, Subsection
+from importkit.fields import Problems
+from importkit.files import ImportFileError, read_json_file
 
 # Fixed forever: changing it would change every identifier ever published.
 CASE_NAMESPACE = uuid.UUID("d58206d4-0848-48e7-9710-000277360ae9")

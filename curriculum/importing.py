@@ -20,89 +20,28 @@ Files are read whole: a file above GOSO_IMPORT_MAX_FILE_BYTES (20 MB by default,
 outcomes) is refused before it is read, so a huge or hostile file cannot exhaust memory.
 """
 
-import json
-from dataclasses import dataclass, field
-from datetime import date
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.utils import timezone
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from curriculum.codes import (
     SUBJECT_CODE_RE, grade_error, outcome_code_error, section_code_error, subsection_code_error,
 )
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
+from importkit.fields import (
+    AMENDMENTS, BOOLEAN, CODE, DATE, GRADE, OPTIONAL_INTEGER, OPTIONAL_TEXT, TEXT, Problems, check_keys, read_fields,
+    type_name,
+)
+from importkit.files import ImportFileError, read_json_file  # noqa: F401 (re-exported: the import's errors)
+from importkit.sync import Changes, ImportReport, changed_fields, rows_sync
 from tenants.context import super_admin_context
 from tenants.errors import user_errors_from_database
 
-DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
-BATCH_SIZE = 1000
-MAX_REPORTED_PROBLEMS = 100
-
 
 # ---------------------------------------------------------------------------------------------
-# Reading files
+# Parsing a GOSO document (no database access)
 
-
-class ImportFileError(Exception):
-    """A file that cannot be imported. `errors` holds every problem found as "json.path: reason"."""
-
-    def __init__(self, source, errors):
-        self.source = str(source)
-        self.errors = list(errors)
-        super().__init__("\n".join(self.messages))
-
-    @property
-    def messages(self) -> list[str]:
-        return [f"{self.source}: {error}" for error in self.errors]
-
-
-def max_file_bytes() -> int:
-    return getattr(settings, "GOSO_IMPORT_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES)
-
-
-def read_json_file(path, *, max_bytes: int | None = None):
-    """The parsed JSON of a file, or ImportFileError naming what is wrong with it."""
-    path = Path(path)
-    limit = max_bytes or max_file_bytes()
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise ImportFileError(path, [_(
-                "the file is %(size).1f MB; files up to %(limit).1f MB are accepted "
-                "(split it, or raise the GOSO_IMPORT_MAX_FILE_BYTES setting)"
-            ) % {"size": size / 1024 / 1024, "limit": limit / 1024 / 1024}])
-        raw = path.read_bytes()
-    except OSError as error:
-        raise ImportFileError(path, [_("cannot read the file: %(reason)s") % {"reason": error.strerror or error}]) from error
-    # UTF-8 with or without the BOM Windows tools write, UTF-16/32 by BOM or by NUL bytes: the
-    # standard library's own detection (what json.loads does with bytes).
-    encoding = json.detect_encoding(raw)
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as error:
-        raise ImportFileError(path, [_(
-            "the file is not valid %(encoding)s text (byte 0x%(byte)02x at offset %(offset)s); save it as UTF-8"
-        ) % {"encoding": encoding.upper(), "byte": raw[error.start], "offset": error.start}]) from error
-    if not text.strip():
-        raise ImportFileError(path, [_("the file is empty")])
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ImportFileError(path, [_("invalid JSON at line %(line)s, column %(column)s: %(reason)s") % {
-            "line": error.lineno, "column": error.colno, "reason": error.msg,
-        }]) from error
-
-
-# ---------------------------------------------------------------------------------------------
-# Validating the document (no database access)
-
-CODE, TEXT, OPTIONAL_TEXT, GRADE, OPTIONAL_INTEGER, DATE, BOOLEAN, AMENDMENTS = (
-    "code", "text", "optional text", "grade", "optional integer", "date", "boolean", "amendments",
-)
 
 # json key -> (kind, required). Keys equal the model's field names. Optional keys that a file leaves
 # out keep the database's value; null in an optional text means empty.
@@ -134,142 +73,6 @@ TOP_LEVEL_KEYS = {
 }
 
 
-def _type_name(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return _("true/false")
-    if isinstance(value, (int, float)):
-        return _("a number")
-    if isinstance(value, str):
-        return _("text")
-    if isinstance(value, list):
-        return _("a list")
-    return _("an object")
-
-
-class Problems(list):
-    """Problems found so far, as "json.path: reason"; stops collecting after MAX_REPORTED_PROBLEMS."""
-
-    def add(self, path: str, message: str) -> None:
-        if len(self) < MAX_REPORTED_PROBLEMS:
-            self.append(f"{path}: {message}")
-
-
-def check_keys(value, path: str, spec: dict, problems: Problems, *, extra=()) -> bool:
-    """`value` is an object with the required keys of `spec` and no unknown ones."""
-    if not isinstance(value, dict):
-        problems.add(path, _("expected an object, got %(type)s") % {"type": _type_name(value)})
-        return False
-    known = set(spec) | set(extra)
-    for key in value:
-        if key not in known:
-            problems.add(json_path(path, key), _("unknown key (expected one of: %(keys)s)") % {"keys": ", ".join(sorted(known))})
-    for key, (_kind, required) in spec.items():
-        if required and key not in value:
-            problems.add(json_path(path, key), _("is missing"))
-    return True
-
-
-def json_path(path: str, key: str) -> str:
-    return key if path == "$" else f"{path}.{key}"
-
-
-@cache
-def max_length_of(model, name) -> int | None:
-    try:
-        return getattr(model._meta.get_field(name), "max_length", None)
-    except FieldDoesNotExist:  # a key that is no field of its own (a subject's code, say) has no limit here
-        return None
-
-
-def _date(value, path, problems):
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    problems.add(path, _('"%(value)s" is not a date (YYYY-MM-DD)') % {"value": value})
-    return None
-
-
-def text_error(value: str) -> str | None:
-    """What PostgreSQL would refuse in a text: NUL characters and lone surrogates (from \\ud800 escapes)."""
-    if "\x00" in value:
-        return _("contains a NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return _("contains an invalid Unicode character (a lone surrogate)")
-    return None
-
-
-def read_field(value, kind: str, path: str, problems: Problems, *, max_length: int | None = None):
-    """The model value of one JSON value of `kind`, or None after reporting why it is wrong."""
-    def wrong_type(expected):
-        return _("expected %(expected)s, got %(type)s") % {"expected": expected, "type": _type_name(value)}
-
-    if kind in (CODE, TEXT, OPTIONAL_TEXT):
-        if value is None and kind == OPTIONAL_TEXT:
-            return ""
-        if not isinstance(value, str):
-            problems.add(path, wrong_type(_("text")))
-            return None
-        if error := text_error(value):
-            problems.add(path, error)
-            return None
-        if kind != OPTIONAL_TEXT and not value.strip():
-            problems.add(path, _("must not be empty"))
-            return None
-        if max_length and len(value) > max_length:
-            problems.add(path, _("is %(length)s characters long; at most %(max)s are allowed") % {
-                "length": len(value), "max": max_length,
-            })
-            return None
-        return value
-    if kind == GRADE:
-        if error := grade_error(value):
-            problems.add(path, error)
-            return None
-        return value
-    if kind == OPTIONAL_INTEGER:
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            problems.add(path, wrong_type(_("a whole number (0 or more) or null")))
-        return value
-    if kind == BOOLEAN:
-        if not isinstance(value, bool):
-            problems.add(path, wrong_type(_("true or false")))
-            return None
-        return value
-    if kind == DATE:
-        return _date(value, path, problems)
-    if kind == AMENDMENTS:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            problems.add(path, wrong_type(_("a list")))
-            return None
-        spec = {"order_number": (TEXT, True), "date": (DATE, True)}
-        for index, amendment in enumerate(value):
-            item_path = f"{path}[{index}]"
-            if check_keys(amendment, item_path, spec, problems):
-                read_field(amendment.get("order_number"), TEXT, f"{item_path}.order_number", problems)
-                _date(amendment.get("date"), f"{item_path}.date", problems)
-        return value
-    raise ValueError(kind)
-
-
-def read_fields(obj: dict, path: str, spec: dict, model, problems: Problems) -> dict:
-    """The model values of the keys present in `obj` (already checked by check_keys)."""
-    return {
-        key: read_field(obj[key], kind, f"{path}.{key}", problems, max_length=max_length_of(model, key))
-        for key, (kind, _required) in spec.items()
-        if key in obj
-    }
 
 
 @dataclass
@@ -347,7 +150,7 @@ def _list(value, path, problems) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
-        problems.add(path, _("expected a list, got %(type)s") % {"type": _type_name(value)})
+        problems.add(path, _("expected a list, got %(type)s") % {"type": type_name(value)})
         return []
     return value
 
@@ -407,93 +210,12 @@ def _parse_outcomes(value, subsection_codes: set[str], problems) -> list[Row]:
     return outcomes
 
 
-# ---------------------------------------------------------------------------------------------
-# The report
-
-
-@dataclass
-class Changes:
-    """What an import does to one kind of row."""
-
-    created: list[str] = field(default_factory=list)
-    updated: dict[str, list[str]] = field(default_factory=dict)  # code -> changed fields
-    unchanged: int = 0
-    missing: list[str] = field(default_factory=list)  # active in the database, absent from the file
-
 
 KINDS = ("subject", "framework", "section", "subsection", "outcome")
 
 
-@dataclass
-class ImportReport:
-    """What an import did (or, in a dry run, would do), per kind of row."""
-
-    path: str
-    framework_code: str = ""
-    dry_run: bool = False
-    deactivate_missing: bool = False
-    changes: dict[str, Changes] = field(default_factory=lambda: {kind: Changes() for kind in KINDS})
-    target: str = ""  # what was imported, for the summary: "framework goso_..." or "textbook ..."
-
-    @property
-    def created(self) -> int:
-        return sum(len(changes.created) for changes in self.changes.values())
-
-    @property
-    def updated(self) -> int:
-        return sum(len(changes.updated) for changes in self.changes.values())
-
-    @property
-    def unchanged(self) -> int:
-        return sum(changes.unchanged for changes in self.changes.values())
-
-    @property
-    def missing(self) -> int:
-        return sum(len(changes.missing) for changes in self.changes.values())
-
-    @property
-    def changes_anything(self) -> bool:
-        return bool(self.created or self.updated or (self.missing and self.deactivate_missing))
-
-    def plan_lines(self) -> list[str]:
-        """One line per created, updated or missing row (the --dry-run plan)."""
-        lines = []
-        for kind, changes in self.changes.items():
-            lines += [f"  + {kind} {code}" for code in changes.created]
-            lines += [f"  ~ {kind} {code}: {', '.join(fields)}" for code, fields in changes.updated.items()]
-            if not self.deactivate_missing:
-                outcome = _("kept; --deactivate-missing deactivates it")
-            else:
-                outcome = _("to be deactivated") if self.dry_run else _("deactivated")
-            lines += [f"  - {kind} {code}: {_('not in the file')}, {outcome}" for code in changes.missing]
-        return lines
-
-    def summary(self) -> str:
-        totals = _("created %(created)s, updated %(updated)s, unchanged %(unchanged)s, missing %(missing)s") % {
-            "created": self.created, "updated": self.updated, "unchanged": self.unchanged, "missing": self.missing,
-        }
-        per_kind = "; ".join(
-            f"{kind} +{len(c.created)} ~{len(c.updated)} ={c.unchanged} -{len(c.missing)}"
-            for kind, c in self.changes.items()
-        )
-        if self.dry_run:
-            verdict = _("dry run, nothing written")
-        elif not self.changes_anything:
-            verdict = _("nothing changed")
-        elif self.missing and self.deactivate_missing:
-            verdict = _("imported; missing rows deactivated")
-        else:
-            verdict = _("imported")
-        target = self.target or f"{_('framework')} {self.framework_code}"
-        return f"{self.path}: {target}: {totals} ({verdict}) [{per_kind}]"
-
-
 # ---------------------------------------------------------------------------------------------
 # Planning and writing (super-admin context)
-
-
-def _changed_fields(instance, values: dict) -> list[str]:
-    return [name for name, value in values.items() if getattr(instance, name) != value]
 
 
 def _upsert_one(model, *, lookup: dict, values: dict, changes: Changes, code: str, dry_run: bool):
@@ -504,7 +226,7 @@ def _upsert_one(model, *, lookup: dict, values: dict, changes: Changes, code: st
         if not dry_run:
             instance.save()
         return instance
-    changed = _changed_fields(instance, values)
+    changed = changed_fields(instance, values)
     if not changed:
         changes.unchanged += 1
         return instance
@@ -527,52 +249,17 @@ def _sync_rows(model, *, queryset, rows: list[Row], fixed: dict, parent_ids: dic
     compared.update(key for row in rows for key in row.values)
     only = {model._meta.get_field(name).name for name in compared}
     existing = {instance.code: instance for instance in queryset.only(*only)} if queryset is not None else {}
-    to_create, to_update, changed_names = [], [], set()
+    wanted = {}
     for row in rows:
-        values = dict(row.values, is_active=True, **fixed)
+        values = dict(row.values, code=row.code, is_active=True, **fixed)
         if parent_field:
             values[parent_field] = parent_ids.get(row.parent_code) if parent_ids else None
-        instance = existing.get(row.code)
-        if instance is None:
-            changes.created.append(row.code)
-            to_create.append(model(code=row.code, **values))
-            continue
-        changed = _changed_fields(instance, values)
-        if not changed:
-            changes.unchanged += 1
-            continue
-        changes.updated[row.code] = changed
-        changed_names.update(changed)
-        for name in changed:
-            setattr(instance, name, values[name])
-        to_update.append(instance)
-
-    in_file = {row.code for row in rows}
-    missing = [instance for code, instance in existing.items() if code not in in_file and instance.is_active]
-    changes.missing.extend(instance.code for instance in missing)
-    if dry_run:
-        return {code: instance.pk for code, instance in existing.items()}
-
-    if deactivate_missing and missing:
-        for instance in missing:
-            instance.is_active = False
-        to_update.extend(missing)
-        changed_names.add("is_active")
-    if to_update:
-        if any(f.name == "updated_at" for f in model._meta.fields):
-            now = timezone.now()
-            for instance in to_update:
-                instance.updated_at = now
-            changed_names.add("updated_at")
-        for start in range(0, len(to_update), BATCH_SIZE):
-            model.objects.bulk_update(to_update[start:start + BATCH_SIZE], sorted(changed_names))
-            progress(len(to_update[:start + BATCH_SIZE]))
-    for start in range(0, len(to_create), BATCH_SIZE):
-        model.objects.bulk_create(to_create[start:start + BATCH_SIZE])
-        progress(len(to_create[:start + BATCH_SIZE]))
-    ids = {code: instance.pk for code, instance in existing.items()}
-    ids.update((instance.code, instance.pk) for instance in to_create)
-    return ids
+        wanted[row.code] = values
+    synced = rows_sync(
+        model=model, existing=existing, wanted=wanted, changes=changes, dry_run=dry_run,
+        deactivate_missing=deactivate_missing, progress=progress,
+    )
+    return {code: instance.pk for code, instance in synced.items()}
 
 
 def _subject_for(document: GosoDocument, changes: Changes, problems: Problems, dry_run: bool) -> Subject | None:
@@ -648,7 +335,8 @@ def import_goso_document(data, *, source, dry_run=False, deactivate_missing=Fals
     if document is None:
         raise ImportFileError(source, problems or [_("nothing to import")])
     report = ImportReport(
-        path=str(source), framework_code=document.framework["code"], dry_run=dry_run, deactivate_missing=deactivate_missing,
+        path=str(source), target=f"{_('framework')} {document.framework['code']}", kinds=KINDS, dry_run=dry_run,
+        deactivate_missing=deactivate_missing,
     )
     try:
         with user_errors_from_database(), super_admin_context():

@@ -20,8 +20,8 @@ from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 
 from curriculum.codes import grade_error
-from curriculum.importing import text_error
 from curriculum.models import Framework, LearningOutcome, Section, Subsection
+from importkit.fields import text_error
 
 SPREADSHEET_FORMATS = [base_formats.CSV, base_formats.XLSX]
 

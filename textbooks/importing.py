@@ -10,11 +10,12 @@ global textbooks are written in the super-admin context, a school's in that scho
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from curriculum.importing import (
-    BOOLEAN, GRADE, OPTIONAL_INTEGER, OPTIONAL_TEXT, TEXT, Changes, ImportFileError, ImportReport, Problems,
-    check_keys, max_length_of, read_field, read_json_file, text_error,
-)
 from curriculum.models import Subject
+from importkit.fields import (
+    BOOLEAN, GRADE, OPTIONAL_INTEGER, OPTIONAL_TEXT, TEXT, Problems, check_keys, max_length_of, read_field, text_error,
+)
+from importkit.files import ImportFileError, read_json_file
+from importkit.sync import ImportReport, changed_fields, rows_sync
 from tenants.context import super_admin_context, tenant_context
 from tenants.errors import user_errors_from_database
 from textbooks.models import Chapter, Language, Paragraph, Textbook
@@ -120,33 +121,6 @@ def _parse(data, problems: Problems):
     return textbook, chapters
 
 
-def _sync(model, *, existing: dict, wanted: dict, changes: Changes, label) -> dict:
-    """Create or update rows (keyed alike in `existing` and `wanted`); returns key -> instance."""
-    to_create, to_update, names = [], [], set()
-    for key, values in wanted.items():
-        instance = existing.get(key)
-        if instance is None:
-            changes.created.append(label(key))
-            to_create.append(model(**values))
-            continue
-        changed = [name for name, value in values.items() if getattr(instance, name) != value]
-        if not changed:
-            changes.unchanged += 1
-            continue
-        changes.updated[label(key)] = changed
-        names.update(changed)
-        for name in changed:
-            setattr(instance, name, values[name])
-        to_update.append(instance)
-    changes.missing.extend(label(key) for key in existing if key not in wanted)
-    if to_update:
-        model.objects.bulk_update(to_update, sorted(names), batch_size=500)
-    model.objects.bulk_create(to_create, batch_size=500)
-    result = dict(existing)
-    result.update((key, instance) for key, instance in zip([k for k in wanted if k not in existing], to_create))
-    return result
-
-
 def _write(textbook_values: dict, chapters: list, *, school, report: ImportReport, problems: Problems) -> Textbook:
     subject = Subject.objects.filter(code=textbook_values["subject_code"]).first()
     if subject is None:
@@ -170,7 +144,7 @@ def _write(textbook_values: dict, chapters: list, *, school, report: ImportRepor
         textbook = Textbook.objects.create(**values)
         changes.created.append(textbook.title)
     else:
-        changed = [name for name, value in values.items() if getattr(textbook, name) != value]
+        changed = changed_fields(textbook, values)
         if changed:
             changes.updated[textbook.title] = changed
             for name in changed:
@@ -181,8 +155,8 @@ def _write(textbook_values: dict, chapters: list, *, school, report: ImportRepor
 
     existing_chapters = {chapter.number: chapter for chapter in Chapter.objects.filter(textbook=textbook)}
     wanted_chapters = {chapter["number"]: dict(chapter, textbook_id=textbook.pk) for chapter, _paragraphs in chapters}
-    chapter_rows = _sync(
-        Chapter, existing=existing_chapters, wanted=wanted_chapters, changes=report.changes["chapter"],
+    chapter_rows = rows_sync(
+        model=Chapter, existing=existing_chapters, wanted=wanted_chapters, changes=report.changes["chapter"],
         label=lambda number: _("chapter %(number)s") % {"number": number},
     )
     existing_paragraphs = {
@@ -193,8 +167,8 @@ def _write(textbook_values: dict, chapters: list, *, school, report: ImportRepor
         (chapter["number"], paragraph["number"]): dict(paragraph, chapter_id=chapter_rows[chapter["number"]].pk)
         for chapter, paragraphs in chapters for paragraph in paragraphs
     }
-    _sync(
-        Paragraph, existing=existing_paragraphs, wanted=wanted_paragraphs, changes=report.changes["paragraph"],
+    rows_sync(
+        model=Paragraph, existing=existing_paragraphs, wanted=wanted_paragraphs, changes=report.changes["paragraph"],
         label=lambda key: _("paragraph %(number)s (chapter %(chapter)s)") % {"number": key[1], "chapter": key[0]},
     )
     return textbook
@@ -208,8 +182,9 @@ def textbook_import(*, path, school=None) -> tuple[Textbook, ImportReport]:
     textbook_values, chapters = _parse(data, problems)
     if problems or textbook_values is None:
         raise ImportFileError(source, problems or [_("nothing to import")])
-    report = ImportReport(path=source, changes={kind: Changes() for kind in TEXTBOOK_KINDS})
-    report.target = _("textbook %(title)s") % {"title": textbook_values["title"]}
+    report = ImportReport(
+        path=source, target=_("textbook %(title)s") % {"title": textbook_values["title"]}, kinds=TEXTBOOK_KINDS,
+    )
     context = super_admin_context() if school is None else tenant_context(school_id=school.pk)
     try:
         with user_errors_from_database(), context:

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from curriculum.importing import ImportFileError
+from importkit.files import ImportFileError
 from tenants.models import School
 from textbooks.importing import textbook_import
 
