@@ -30,10 +30,10 @@ from curriculum.codes import (
 )
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from importkit.fields import (
-    AMENDMENTS, BOOLEAN, CODE, DATE, GRADE, OPTIONAL_INTEGER, OPTIONAL_TEXT, TEXT, Problems, check_keys, read_fields,
-    type_name,
+    AMENDMENTS, BOOLEAN, CODE, DATE, GRADE, OPTIONAL_INTEGER, OPTIONAL_TEXT, TEXT, Problems, read_fields,
 )
 from importkit.files import ImportFileError, read_json_file  # noqa: F401 (re-exported: the import's errors)
+from importkit.schema import list_of, object_schema, schema_problems
 from importkit.sync import Changes, ImportReport, changed_fields, rows_sync
 from tenants.context import super_admin_context
 from tenants.errors import user_errors_from_database
@@ -75,6 +75,17 @@ TOP_LEVEL_KEYS = {
 
 
 
+# The file's structure (keys, lists, types), checked before any value.
+GOSO_SCHEMA = object_schema(TOP_LEVEL_KEYS, children={
+    "subject": object_schema(SUBJECT_FIELDS),
+    "framework": object_schema(FRAMEWORK_FIELDS),
+    "sections": list_of(object_schema(SECTION_FIELDS, children={
+        "subsections": list_of(object_schema(SUBSECTION_FIELDS), nullable=True),
+    }), nullable=True),
+    "outcomes": list_of(object_schema(OUTCOME_FIELDS), nullable=True),
+})
+
+
 @dataclass
 class Row:
     """One section, subsection or outcome of a file: its JSON path, code and model values."""
@@ -111,30 +122,28 @@ def _check_unique(rows: list[Row], problems: Problems) -> None:
 
 def parse_goso_document(data, *, problems: Problems) -> GosoDocument | None:
     """Check a parsed file against the format and the code rules; None when a part is unusable."""
-    if not check_keys(data, "$", TOP_LEVEL_KEYS, problems):
+    schema_problems(data, GOSO_SCHEMA, problems)
+    if problems:  # the values of a malformed structure would only add noise
         return None
-    subject = framework = None
-    if "subject" in data and check_keys(data["subject"], "subject", SUBJECT_FIELDS, problems):
-        subject = read_fields(data["subject"], "subject", SUBJECT_FIELDS, Subject, problems)
-        code = subject.get("code")
-        if code is not None and not SUBJECT_CODE_RE.match(code):
-            problems.add("subject.code", _(
-                '"%(code)s" is not a subject code (lower-case latin letters, digits and _, such as "history_kz")'
-            ) % {"code": code})
-        grades = (subject.get("grade_from"), subject.get("grade_to"))
-        if None not in grades and grades[0] > grades[1]:
-            problems.add("subject.grade_to", _("grade_to %(to)s is below grade_from %(from)s") % {
-                "to": grades[1], "from": grades[0],
-            })
-    if "framework" in data and check_keys(data["framework"], "framework", FRAMEWORK_FIELDS, problems):
-        framework = read_fields(data["framework"], "framework", FRAMEWORK_FIELDS, Framework, problems)
-        valid = (framework.get("valid_from"), framework.get("valid_to"))
-        if None not in valid and valid[0] > valid[1]:
-            problems.add("framework.valid_to", _("valid_to is before valid_from"))
+    subject = read_fields(data["subject"], "subject", SUBJECT_FIELDS, Subject, problems)
+    code = subject.get("code")
+    if code is not None and not SUBJECT_CODE_RE.match(code):
+        problems.add("subject.code", _(
+            '"%(code)s" is not a subject code (lower-case latin letters, digits and _, such as "history_kz")'
+        ) % {"code": code})
+    grades = (subject.get("grade_from"), subject.get("grade_to"))
+    if None not in grades and grades[0] > grades[1]:
+        problems.add("subject.grade_to", _("grade_to %(to)s is below grade_from %(from)s") % {
+            "to": grades[1], "from": grades[0],
+        })
+    framework = read_fields(data["framework"], "framework", FRAMEWORK_FIELDS, Framework, problems)
+    valid = (framework.get("valid_from"), framework.get("valid_to"))
+    if None not in valid and valid[0] > valid[1]:
+        problems.add("framework.valid_to", _("valid_to is before valid_from"))
 
     sections, subsections = _parse_sections(data.get("sections"), problems)
     outcomes = _parse_outcomes(data.get("outcomes", []), {row.code for row in subsections}, problems)
-    if subject is None or framework is None or problems:
+    if problems:
         return None
     return GosoDocument(subject, framework, sections, subsections, outcomes)
 
@@ -146,21 +155,10 @@ def _with_display_order(values: dict, index: int) -> dict:
     return values
 
 
-def _list(value, path, problems) -> list:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        problems.add(path, _("expected a list, got %(type)s") % {"type": type_name(value)})
-        return []
-    return value
-
-
 def _parse_sections(value, problems) -> tuple[list[Row], list[Row]]:
     sections, subsections = [], []
-    for index, item in enumerate(_list(value, "sections", problems)):
+    for index, item in enumerate(value or []):  # a null list is an empty one
         path = f"sections[{index}]"
-        if not check_keys(item, path, SECTION_FIELDS, problems, extra=["subsections"]):
-            continue
         values = read_fields(item, path, SECTION_FIELDS, Section, problems)
         code = values.pop("code", None)
         if code is None:
@@ -169,10 +167,8 @@ def _parse_sections(value, problems) -> tuple[list[Row], list[Row]]:
             problems.add(f"{path}.code", error)
             continue
         sections.append(Row(path, code, _with_display_order(values, index)))
-        for sub_index, sub_item in enumerate(_list(item.get("subsections"), f"{path}.subsections", problems)):
+        for sub_index, sub_item in enumerate(item.get("subsections") or []):
             sub_path = f"{path}.subsections[{sub_index}]"
-            if not check_keys(sub_item, sub_path, SUBSECTION_FIELDS, problems):
-                continue
             sub_values = read_fields(sub_item, sub_path, SUBSECTION_FIELDS, Subsection, problems)
             sub_code = sub_values.pop("code", None)
             if sub_code is None:
@@ -188,10 +184,8 @@ def _parse_sections(value, problems) -> tuple[list[Row], list[Row]]:
 
 def _parse_outcomes(value, subsection_codes: set[str], problems) -> list[Row]:
     outcomes = []
-    for index, item in enumerate(_list(value, "outcomes", problems)):
+    for index, item in enumerate(value or []):
         path = f"outcomes[{index}]"
-        if not check_keys(item, path, OUTCOME_FIELDS, problems):
-            continue
         values = read_fields(item, path, OUTCOME_FIELDS, LearningOutcome, problems)
         code, grade = values.pop("code", None), values.get("grade")
         if code is None or grade is None:

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from curriculum.models import Subject
 from importkit.fields import (
-    BOOLEAN, GRADE, OPTIONAL_INTEGER, OPTIONAL_TEXT, TEXT, Problems, check_keys, max_length_of, read_field, text_error,
+    BOOLEAN, GRADE, OPTIONAL_INTEGER, OPTIONAL_TEXT, TEXT, Problems, max_length_of, read_field, text_error,
 )
 from importkit.files import ImportFileError, read_json_file
+from importkit.schema import list_of, object_schema, schema_problems
 from importkit.sync import ImportReport, changed_fields, rows_sync
 from tenants.context import super_admin_context, tenant_context
 from tenants.errors import user_errors_from_database
@@ -39,6 +40,11 @@ PARAGRAPH_FIELDS = {
     "lesson_objective": (OPTIONAL_TEXT, False), "key_terms": (KEY_TERMS, False), "questions": (QUESTIONS, False),
 }
 TEXTBOOK_KINDS = ("textbook", "chapter", "paragraph")
+# The file's structure (keys, lists, types), checked before any value.
+TEXTBOOK_SCHEMA = object_schema({"textbook": (None, True), "chapters": (None, True)}, children={
+    "textbook": object_schema(TEXTBOOK_FIELDS),
+    "chapters": list_of(object_schema(CHAPTER_FIELDS, children={"paragraphs": list_of(object_schema(PARAGRAPH_FIELDS))})),
+})
 MODEL_FIELD_NAMES = {"authors": "author"}
 
 
@@ -78,21 +84,15 @@ def _read(obj, path, spec, model, problems) -> dict:
 
 
 def _parse(data, problems: Problems):
-    if not check_keys(data, "$", {"textbook": (None, True), "chapters": (None, True)}, problems):
+    schema_problems(data, TEXTBOOK_SCHEMA, problems)
+    if problems:  # the values of a malformed structure would only add noise
         return None, []
-    textbook = None
-    if "textbook" in data and check_keys(data["textbook"], "textbook", TEXTBOOK_FIELDS, problems):
-        textbook = _read(data["textbook"], "textbook", TEXTBOOK_FIELDS, Textbook, problems)
+    textbook = _read(data["textbook"], "textbook", TEXTBOOK_FIELDS, Textbook, problems)
     chapters = []
-    raw_chapters = data.get("chapters")
-    if not isinstance(raw_chapters, list):
-        problems.add("chapters", _("expected a list"))
-        return textbook, []
+    raw_chapters = data["chapters"]
     seen_chapters = {}
     for index, raw in enumerate(raw_chapters):
         path = f"chapters[{index}]"
-        if not check_keys(raw, path, CHAPTER_FIELDS, problems, extra=["paragraphs"]):
-            continue
         chapter = _read(raw, path, CHAPTER_FIELDS, Chapter, problems) | {"sort_order": index + 1}
         number = chapter.get("number")
         if number in seen_chapters:
@@ -101,14 +101,8 @@ def _parse(data, problems: Problems):
             })
         seen_chapters[number] = path
         paragraphs, seen = [], {}
-        raw_paragraphs = raw.get("paragraphs", [])
-        if not isinstance(raw_paragraphs, list):
-            problems.add(f"{path}.paragraphs", _("expected a list"))
-            raw_paragraphs = []
-        for paragraph_index, raw_paragraph in enumerate(raw_paragraphs):
+        for paragraph_index, raw_paragraph in enumerate(raw.get("paragraphs", [])):
             paragraph_path = f"{path}.paragraphs[{paragraph_index}]"
-            if not check_keys(raw_paragraph, paragraph_path, PARAGRAPH_FIELDS, problems):
-                continue
             paragraph = _read(raw_paragraph, paragraph_path, PARAGRAPH_FIELDS, Paragraph, problems)
             paragraph["sort_order"] = paragraph_index + 1
             if paragraph.get("number") in seen:
