@@ -10,6 +10,7 @@ before a write is attempted.
 
 import re
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
 # Grades of Kazakhstan's schools; a subject narrows them (Subject.grade_from..grade_to).
@@ -27,6 +28,13 @@ SECTION_CODE_RE = re.compile(SECTION_CODE)
 SUBSECTION_CODE_RE = re.compile(SUBSECTION_CODE)
 OUTCOME_CODE_RE = re.compile(OUTCOME_CODE)
 SUBJECT_CODE_RE = re.compile(SUBJECT_CODE)
+
+
+def _grade_help() -> str:
+    return _("Grade (%(lowest)s-%(highest)s).") % {"lowest": MIN_GRADE, "highest": MAX_GRADE}
+
+
+grade_help = lazy(_grade_help, str)  # the help text of a grade filter or field
 
 
 def code_sort_key(code: str) -> tuple[int, ...]:

@@ -120,7 +120,7 @@ def _check_unique(rows: list[Row], problems: Problems) -> None:
             first_seen[row.code] = row.path
 
 
-def parse_goso_document(data, *, problems: Problems) -> GosoDocument | None:
+def goso_document_parse(data, *, problems: Problems) -> GosoDocument | None:
     """Check a parsed file against the format and the code rules; None when a part is unusable."""
     schema_problems(data, GOSO_SCHEMA, problems)
     if problems:  # the values of a malformed structure would only add noise
@@ -322,10 +322,10 @@ def _import_document(document: GosoDocument, report: ImportReport, *, dry_run: b
         progress(document.size, document.size)
 
 
-def import_goso_document(data, *, source, dry_run=False, deactivate_missing=False, progress=None) -> ImportReport:
-    """Import an already parsed GOSO document (see import_goso_file); `source` names it in messages."""
+def goso_document_import(data, *, source, dry_run=False, deactivate_missing=False, progress=None) -> ImportReport:
+    """Import an already parsed GOSO document (see goso_file_import); `source` names it in messages."""
     problems = Problems()
-    document = parse_goso_document(data, problems=problems)
+    document = goso_document_parse(data, problems=problems)
     if document is None:
         raise ImportFileError(source, problems or [_("nothing to import")])
     report = ImportReport(
@@ -342,14 +342,14 @@ def import_goso_document(data, *, source, dry_run=False, deactivate_missing=Fals
     return report
 
 
-def import_goso_file(*, path, dry_run=False, deactivate_missing=False, progress=None) -> ImportReport:
+def goso_file_import(*, path, dry_run=False, deactivate_missing=False, progress=None) -> ImportReport:
     """Import one GOSO JSON file: upsert by code, all or nothing.
 
     dry_run: compute the report, write nothing. deactivate_missing: deactivate (never delete) the
     framework's sections, subsections and outcomes that the file no longer lists. progress: called
     as progress(done, total) while rows are written. Raises ImportFileError listing every problem.
     """
-    return import_goso_document(
+    return goso_document_import(
         read_json_file(path), source=path, dry_run=dry_run, deactivate_missing=deactivate_missing,
         progress=progress,
     )

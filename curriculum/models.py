@@ -21,10 +21,6 @@ from curriculum.codes import (
     section_code_error, subsection_code_error,
 )
 
-__all__ = [  # the rules' constants, for callers that import them with the models
-    "MAX_GRADE", "MIN_GRADE", "OUTCOME_CODE", "SECTION_CODE", "SUBJECT_CODE", "SUBSECTION_CODE",
-]
-
 
 class CodeSortKey(Func):
     """'7.2.10.1' -> {7,2,10,1}: codes sort numerically, segment by segment (7.2.10.1 after 7.2.9.1)."""

@@ -337,3 +337,23 @@ def test_a_confidence_default_still_applies(school_a, paragraph_a, outcome):
     with tenant_context(school_id=school_a.pk):
         alignment = services.alignment_create(paragraph=paragraph_a, outcome=outcome)
     assert alignment.confidence == Decimal("1.00")
+
+
+@pytest.mark.parametrize("grade, code", [
+    (7, "7.2.1.5"), (8, "7.2.1.5"), (7, "7.3.1.5"), (7, "7.2.10.5"), (7, "7.2.1.10"), (10, "10.2.1.1"), (7, "17.2.1.1"),
+])
+def test_python_and_the_database_trigger_agree_on_an_outcome_code_and_its_place(subsection, grade, code):
+    """The rule "grade.<subsection code>.N" is stated in codes.py and checked again by the trigger
+    of curriculum/migrations/0002 (for writes that skip clean()): both must say the same."""
+    python_accepts = codes.outcome_code_error(code, grade=grade, subsection_code=subsection.code) is None
+    with super_admin_context():
+        Subject.objects.filter(pk=subsection.section.framework.subject_id).update(grade_from=1, grade_to=11)
+        try:
+            with transaction.atomic():
+                LearningOutcome.objects.create(
+                    framework=subsection.section.framework, subsection=subsection, grade=grade, code=code, title_ru="x",
+                )
+            database_accepts = True
+        except DatabaseError:
+            database_accepts = False
+    assert database_accepts is python_accepts

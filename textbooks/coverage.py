@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from curriculum.models import MAX_GRADE, MIN_GRADE, Framework, LearningOutcome
+from curriculum.codes import MAX_GRADE, MIN_GRADE
+from curriculum.models import Framework, LearningOutcome
 from tenants.context import TenantContext
 from textbooks.models import Paragraph, ParagraphOutcome, Textbook
 from textbooks.selectors import visible_to

@@ -168,7 +168,7 @@ def _write(textbook_values: dict, chapters: list, *, school, report: ImportRepor
     return textbook
 
 
-def textbook_import(*, path, school=None) -> tuple[Textbook, ImportReport]:
+def textbook_file_import(*, path, school=None) -> tuple[Textbook, ImportReport]:
     """Import a textbook file; returns the textbook and the report (see the module's docstring)."""
     source = str(path)
     data = read_json_file(path)
@@ -186,9 +186,3 @@ def textbook_import(*, path, school=None) -> tuple[Textbook, ImportReport]:
     except (ValidationError, PermissionDenied) as error:
         raise ImportFileError(source, error.messages if isinstance(error, ValidationError) else [str(error)]) from error
     return textbook, report
-
-
-def import_textbook_file(*, path, school=None) -> Textbook:
-    """Import a textbook (global when `school` is None); re-running the same file changes nothing."""
-    textbook, _report = textbook_import(path=path, school=school)
-    return textbook

@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from config.api_fields import ModelSerializer
-from curriculum.models import SUBJECT_CODE, Framework, LearningOutcome, Section, Subject, Subsection
+from curriculum.codes import SUBJECT_CODE
+from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 
 
 class SubjectSerializer(ModelSerializer):
