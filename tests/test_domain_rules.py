@@ -357,3 +357,17 @@ def test_python_and_the_database_trigger_agree_on_an_outcome_code_and_its_place(
         except DatabaseError:
             database_accepts = False
     assert database_accepts is python_accepts
+
+
+def test_api_refuses_narrowing_a_subjects_grades_under_its_outcomes(methodologist, outcome):
+    """The subject side of the rule: its outcomes of grade 7 keep it from becoming 8-9 (the
+    database's refusal, as the model's translated message)."""
+    subject = outcome.framework.subject
+    response = api_client(methodologist).patch(
+        f"{API}/subjects/{subject.pk}/", {"grade_from": 8}, format="json", HTTP_ACCEPT_LANGUAGE="kk",
+    )
+
+    error = assert_error(response, 400)
+    assert error["message"] == "Оқу мақсатының сыныбы оның пәнінің сыныптарынан тыс."
+    with super_admin_context():
+        assert Subject.objects.get(pk=subject.pk).grade_from == 5
