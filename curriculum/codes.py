@@ -10,6 +10,7 @@ before a write is attempted.
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
@@ -81,3 +82,9 @@ def grade_error(grade, *, lowest: int = MIN_GRADE, highest: int = MAX_GRADE) -> 
             "grade": grade, "lowest": lowest, "highest": highest,
         }
     return None
+
+
+def validate_grade(value) -> None:
+    """The validator of every grade field: forms, serializers and full_clean() say what importers say."""
+    if error := grade_error(value):
+        raise ValidationError(error, code="grade_range")

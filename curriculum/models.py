@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from curriculum.codes import (
     MAX_GRADE, MIN_GRADE, OUTCOME_CODE, SECTION_CODE, SUBJECT_CODE, SUBSECTION_CODE, grade_error, outcome_code_error,
-    section_code_error, subsection_code_error,
+    section_code_error, subsection_code_error, validate_grade,
 )
 
 
@@ -40,7 +40,7 @@ class GradeField(models.PositiveSmallIntegerField):
     check is grade_range_check() below (a named constraint, so its refusal has a message)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("validators", [MinValueValidator(MIN_GRADE), MaxValueValidator(MAX_GRADE)])
+        kwargs.setdefault("validators", [validate_grade])
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):
@@ -264,7 +264,7 @@ class LearningOutcome(models.Model):
         return f"{self.code} {self.title_ru[:80]}"
 
     def clean(self):
-        if self.framework_id and self.grade is not None:
+        if self.framework_id and self.grade is not None and not grade_error(self.grade):  # else the field says it
             subject = self.framework.subject
             # The subject's own grades (its frameworks cover only those); the database checks it too.
             if error := grade_error(self.grade, lowest=subject.grade_from, highest=subject.grade_to):

@@ -372,3 +372,14 @@ def test_api_refuses_narrowing_a_subjects_grades_under_its_outcomes(methodologis
     assert error["message"] == "Оқу мақсатының сыныбы оның пәнінің сыныптарынан тыс."
     with super_admin_context():
         assert Subject.objects.get(pk=subject.pk).grade_from == 5
+
+
+@pytest.mark.parametrize("grade", [0, 12])
+def test_every_path_says_the_same_about_a_grade_out_of_range(methodologist, subsection, grade):
+    """One rule, one message: the API (through the model field's validator) says what the importers say."""
+    expected = codes.grade_error(grade)
+
+    error = assert_error(api_client(methodologist).post(f"{API}/outcomes/", outcome_body(subsection, grade), format="json"), 400)
+
+    assert error["fields"]["grade"] == [expected]
+    assert f"{codes.MIN_GRADE}-{codes.MAX_GRADE}" in expected
