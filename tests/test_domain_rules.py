@@ -78,7 +78,8 @@ def test_api_replace_refuses_an_outcome_of_another_subject(admin_a, paragraph_a,
         {"alignments": [{"outcome": outcome.pk}, {"outcome": biology_outcome.pk}]}, format="json",
     )
 
-    assert_error(response, 400, fields=["outcome"])
+    error = assert_error(response, 400, fields=["alignments.1.outcome"])
+    assert "7.1.1.1" in error["fields"]["alignments.1.outcome"][0]
     assert alignments_of(paragraph_a) == []  # nothing half-written
 
 

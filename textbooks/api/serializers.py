@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext, gettext_lazy as _
 from rest_framework import serializers
 
@@ -121,11 +122,20 @@ class AlignmentsReplaceSerializer(serializers.Serializer):
 
     def validate_alignments(self, items):
         """Resolve every outcome id in one query; an unknown id names its item."""
-        outcomes = LearningOutcome.objects.in_bulk([item["outcome"] for item in items])
+        outcomes = LearningOutcome.objects.select_related("framework").in_bulk([item["outcome"] for item in items])
         errors = {
             f"{index}.outcome": [gettext("Learning outcome %(id)s does not exist.") % {"id": item["outcome"]}]
             for index, item in enumerate(items) if item["outcome"] not in outcomes
         }
+        if errors:
+            raise serializers.ValidationError(errors)
+        if paragraph := self.context.get("paragraph"):
+            # The model's rules (an outcome of the textbook's subject), named by item; the service checks again.
+            for index, item in enumerate(items):
+                try:
+                    ParagraphOutcome(paragraph=paragraph, outcome=outcomes[item["outcome"]]).clean()
+                except DjangoValidationError as error:
+                    errors.update({f"{index}.{name}": messages for name, messages in error.message_dict.items()})
         if errors:
             raise serializers.ValidationError(errors)
         return [{**item, "outcome": outcomes[item["outcome"]]} for item in items]
