@@ -30,7 +30,7 @@ from curriculum.codes import (
 )
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from importkit.fields import (
-    AMENDMENTS, BOOLEAN, CODE, DATE, GRADE, OPTIONAL_INTEGER, OPTIONAL_TEXT, TEXT, Problems, read_fields,
+    AMENDMENTS, BOOLEAN, CODE, DATE, OPTIONAL_INTEGER, OPTIONAL_TEXT, TEXT, Problems, read_fields,
 )
 from importkit.files import ImportFileError, read_json_file  # noqa: F401 (re-exported: the import's errors)
 from importkit.schema import list_of, object_schema, schema_problems
@@ -42,6 +42,8 @@ from tenants.errors import user_errors_from_database
 # ---------------------------------------------------------------------------------------------
 # Parsing a GOSO document (no database access)
 
+
+GRADE = grade_error  # a kind of value: the one grade rule (curriculum/codes.py)
 
 # json key -> (kind, required). Keys equal the model's field names. Optional keys that a file leaves
 # out keep the database's value; null in an optional text means empty.

@@ -10,9 +10,10 @@ global textbooks are written in the super-admin context, a school's in that scho
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
+from curriculum.importing import GRADE
 from curriculum.models import Subject
 from importkit.fields import (
-    BOOLEAN, GRADE, OPTIONAL_INTEGER, OPTIONAL_TEXT, TEXT, Problems, max_length_of, read_field, text_error,
+    BOOLEAN, OPTIONAL_INTEGER, OPTIONAL_TEXT, TEXT, Problems, max_length_of, read_field, text_error,
 )
 from importkit.files import ImportFileError, read_json_file
 from importkit.schema import list_of, object_schema, schema_problems
