@@ -388,3 +388,16 @@ def test_every_path_says_the_same_about_a_grade_out_of_range(methodologist, subs
 
     assert error["fields"]["grade"] == [expected]
     assert f"{codes.MIN_GRADE}-{codes.MAX_GRADE}" in expected
+
+
+@pytest.mark.parametrize("code", ["2.1", "2.10", "3.1", "20.1", "12.1"])
+def test_python_and_the_database_trigger_agree_on_a_subsection_code_and_its_section(section, code):
+    python_accepts = codes.subsection_code_error(code, section_code=section.code) is None
+    with super_admin_context():
+        try:
+            with transaction.atomic():
+                Subsection.objects.create(section=section, code=code, name_ru="x")
+            database_accepts = True
+        except DatabaseError:
+            database_accepts = False
+    assert database_accepts is python_accepts
