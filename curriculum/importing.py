@@ -34,7 +34,7 @@ from importkit.fields import (
 )
 from importkit.files import ImportFileError, read_json_file  # noqa: F401 (re-exported: the import's errors)
 from importkit.schema import list_of, object_schema, schema_problems
-from importkit.sync import Changes, ImportReport, changed_fields, rows_sync
+from importkit.sync import Changes, ImportReport, row_sync, rows_sync
 from tenants.context import super_admin_context
 from tenants.errors import user_errors_from_database
 
@@ -214,24 +214,9 @@ KINDS = ("subject", "framework", "section", "subsection", "outcome")
 # Planning and writing (super-admin context)
 
 
-def _upsert_one(model, *, lookup: dict, values: dict, changes: Changes, code: str, dry_run: bool):
-    instance = model.objects.filter(**lookup).first()
-    if instance is None:
-        changes.created.append(code)
-        instance = model(**lookup, **values)
-        if not dry_run:
-            instance.save()
-        return instance
-    changed = changed_fields(instance, values)
-    if not changed:
-        changes.unchanged += 1
-        return instance
-    changes.updated[code] = changed
-    for name in changed:
-        setattr(instance, name, values[name])
-    if not dry_run:
-        instance.save(update_fields=changed + ["updated_at"])
-    return instance
+def _row_by_code(model, *, code: str, values: dict, changes: Changes, dry_run: bool):
+    instance = model.objects.filter(code=code).first()
+    return row_sync(model=model, instance=instance, key=code, values={"code": code, **values}, changes=changes, dry_run=dry_run)
 
 
 def _sync_rows(model, *, queryset, rows: list[Row], fixed: dict, parent_ids: dict | None, parent_field: str | None,
@@ -268,7 +253,7 @@ def _subject_for(document: GosoDocument, changes: Changes, problems: Problems, d
                 "code": code, "keys": ", ".join(absent),
             })
             return None
-    return _upsert_one(Subject, lookup={"code": code}, values=values, changes=changes, code=code, dry_run=dry_run)
+    return _row_by_code(Subject, code=code, values=values, changes=changes, dry_run=dry_run)
 
 
 def _check_outcome_grades(document: GosoDocument, subject: Subject, problems: Problems) -> None:
@@ -291,9 +276,7 @@ def _import_document(document: GosoDocument, report: ImportReport, *, dry_run: b
     framework_values = dict(document.framework)
     code = framework_values.pop("code")
     framework_values["subject_id"] = subject.pk
-    framework = _upsert_one(
-        Framework, lookup={"code": code}, values=framework_values, changes=changes["framework"], code=code, dry_run=dry_run,
-    )
+    framework = _row_by_code(Framework, code=code, values=framework_values, changes=changes["framework"], dry_run=dry_run)
     if framework.pk is not None:
         # Two imports of one framework at once would race on its codes: the second waits.
         Framework.objects.select_for_update().filter(pk=framework.pk).first()

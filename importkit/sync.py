@@ -149,3 +149,10 @@ def rows_sync(*, model, existing: dict, wanted: dict, changes: Changes, label=st
         if progress:
             progress(len(created[:start + BATCH_SIZE]))
     return rows
+
+
+def row_sync(*, model, instance, key, values: dict, changes: Changes, dry_run=False):
+    """One row (a subject, a framework, a textbook) by the same rules: `instance` is the existing row
+    or None, `values` the whole row to create or the fields to compare; returns the row."""
+    existing = {} if instance is None else {key: instance}
+    return rows_sync(model=model, existing=existing, wanted={key: values}, changes=changes, dry_run=dry_run)[key]

@@ -17,7 +17,7 @@ from importkit.fields import (
 )
 from importkit.files import ImportFileError, read_json_file
 from importkit.schema import list_of, object_schema, schema_problems
-from importkit.sync import ImportReport, changed_fields, rows_sync
+from importkit.sync import ImportReport, row_sync, rows_sync
 from tenants.context import super_admin_context, tenant_context
 from tenants.errors import user_errors_from_database
 from textbooks.models import Chapter, Language, Paragraph, Textbook
@@ -134,19 +134,10 @@ def _write(textbook_values: dict, chapters: list, *, school, report: ImportRepor
     candidates = Textbook.objects.filter(school=school, global_textbook__isnull=True)
     isbn = values.get("isbn")
     textbook = (candidates.filter(isbn=isbn) if isbn else candidates.filter(title=values["title"])).first()
-    changes = report.changes["textbook"]
-    if textbook is None:
-        textbook = Textbook.objects.create(**values)
-        changes.created.append(textbook.title)
-    else:
-        changed = changed_fields(textbook, values)
-        if changed:
-            changes.updated[textbook.title] = changed
-            for name in changed:
-                setattr(textbook, name, values[name])
-            textbook.save(update_fields=changed + ["updated_at"])
-        else:
-            changes.unchanged += 1
+    textbook = row_sync(
+        model=Textbook, instance=textbook, key=textbook.title if textbook else values["title"], values=values,
+        changes=report.changes["textbook"],
+    )
 
     existing_chapters = {chapter.number: chapter for chapter in Chapter.objects.filter(textbook=textbook)}
     wanted_chapters = {chapter["number"]: dict(chapter, textbook_id=textbook.pk) for chapter, _paragraphs in chapters}
