@@ -401,3 +401,22 @@ def test_python_and_the_database_trigger_agree_on_a_subsection_code_and_its_sect
         except DatabaseError:
             database_accepts = False
     assert database_accepts is python_accepts
+
+
+def test_the_goso_import_refuses_text_over_the_models_limit(db):
+    from curriculum.importing import ImportFileError, goso_document_import
+    from curriculum.models import SHORT_TEXT
+
+    document = {
+        "subject": {"code": "limits", "name_ru": "Пределы", "grade_from": 5, "grade_to": 9},
+        "framework": {"code": "goso_limits", "title_ru": "ГОСО"},
+        "sections": [{"code": "1", "name_ru": "Раздел", "subsections": [{"code": "1.1", "name_ru": "Подраздел"}]}],
+        "outcomes": [{"code": "5.1.1.1", "grade": 5, "title_ru": "ц" * (SHORT_TEXT + 1)}],
+    }
+
+    with translation.override("en"), pytest.raises(ImportFileError) as refused:
+        goso_document_import(document, source="limits.json")
+
+    assert refused.value.messages == [f"limits.json: outcomes[0].title_ru: is {SHORT_TEXT + 1} characters long; at most {SHORT_TEXT} are allowed"]
+    with super_admin_context():
+        assert not Subject.objects.filter(code="limits").exists()
