@@ -420,3 +420,44 @@ def test_the_goso_import_refuses_text_over_the_models_limit(db):
     assert refused.value.messages == [f"limits.json: outcomes[0].title_ru: is {SHORT_TEXT + 1} characters long; at most {SHORT_TEXT} are allowed"]
     with super_admin_context():
         assert not Subject.objects.filter(code="limits").exists()
+
+
+def test_a_paragraphs_key_terms_and_questions_are_bounded(paragraph_a):
+    from textbooks.models import MAX_LIST_ITEMS, Paragraph
+
+    too_many = [f"термин {number}" for number in range(MAX_LIST_ITEMS + 1)]
+    with super_admin_context():
+        paragraph = Paragraph.objects.get(pk=paragraph_a.pk)
+        paragraph.key_terms = too_many
+        with pytest.raises(ValidationError) as refused:
+            paragraph.full_clean()
+        assert "key_terms" in refused.value.message_dict
+        paragraph.key_terms, paragraph.questions = [], [{"text": "?" * 2001}]
+        with pytest.raises(ValidationError) as refused:
+            paragraph.full_clean()
+        assert "questions" in refused.value.message_dict
+        with pytest.raises(ValidationError) as refused, user_errors_from_database(), transaction.atomic():
+            Paragraph.objects.filter(pk=paragraph.pk).update(key_terms=too_many)
+        assert refused.value.code == "paragraphs_key_terms_size"
+        assert Paragraph.objects.get(pk=paragraph.pk).key_terms == paragraph_a.key_terms
+
+
+def test_the_textbook_import_refuses_too_many_key_terms(db, subject, tmp_path):
+    import json as json_module
+
+    from textbooks.importing import textbook_file_import
+    from textbooks.models import MAX_LIST_ITEMS
+    from curriculum.importing import ImportFileError
+
+    path = tmp_path / "book.json"
+    path.write_text(json_module.dumps({
+        "textbook": {"title": "Книга", "subject_code": subject.code, "grade_level": 7},
+        "chapters": [{"number": 1, "title": "Глава", "paragraphs": [
+            {"number": 1, "title": "П", "key_terms": ["т"] * (MAX_LIST_ITEMS + 1)},
+        ]}],
+    }), encoding="utf-8")
+
+    with translation.override("en"), pytest.raises(ImportFileError) as refused:
+        textbook_file_import(path=path)
+
+    assert refused.value.errors == [f"chapters[0].paragraphs[0].key_terms: At most {MAX_LIST_ITEMS} items of at most 2000 characters each."]

@@ -20,7 +20,7 @@ from importkit.schema import list_of, object_schema, schema_problems
 from importkit.sync import ImportReport, row_sync, rows_sync
 from tenants.context import super_admin_context, tenant_context
 from tenants.errors import user_errors_from_database
-from textbooks.models import Chapter, Language, Paragraph, Textbook
+from textbooks.models import Chapter, Language, Paragraph, Textbook, validate_paragraph_list
 
 NUMBER = "number"
 LANGUAGE = "language"
@@ -65,18 +65,22 @@ def _read(obj, path, spec, model, problems) -> dict:
                     "value": value, "choices": ", ".join(Language.values),
                 })
             values[key] = value
-        elif kind == KEY_TERMS:
-            if not isinstance(value, list) or not all(isinstance(term, str) and not text_error(term) for term in value):
+        elif kind in (KEY_TERMS, QUESTIONS):
+            if kind == KEY_TERMS and (
+                not isinstance(value, list) or not all(isinstance(term, str) and not text_error(term) for term in value)
+            ):
                 problems.add(key_path, _("expected a list of texts"))
-            values[key] = value
-        elif kind == QUESTIONS:
-            if not isinstance(value, list):
+            elif kind == QUESTIONS and not isinstance(value, list):
                 problems.add(key_path, _("expected a list of objects with a \"text\""))
-            else:
+            elif kind == QUESTIONS:
                 for index, question in enumerate(value):
                     text = question.get("text") if isinstance(question, dict) else None
                     if not isinstance(text, str) or text_error(text):
                         problems.add(f"{key_path}[{index}]", _("expected an object with a \"text\""))
+            try:
+                validate_paragraph_list(value)  # the model's limits (count, length)
+            except ValidationError as error:
+                problems.add(key_path, error.messages[0])
             values[key] = value
         else:
             max_length = max_length_of(model, MODEL_FIELD_NAMES.get(key, key))

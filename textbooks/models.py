@@ -14,7 +14,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.functions import Now
-from django.utils.translation import gettext_lazy as _
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy as _
 
 from curriculum.models import (
     CONTENT_TEXT, LONG_TEXT, SHORT_TEXT, BoundedTextField, GradeField, LearningOutcome, Subject, grade_range_check,
@@ -35,6 +36,42 @@ def json_array_check(field, name, message):
         condition=models.lookups.Exact(Func(F(field), function="jsonb_typeof", output_field=models.TextField()), "array"),
         name=name,
         violation_error_message=message,
+    )
+
+
+MAX_LIST_ITEMS = 200  # key terms or questions of one paragraph
+
+
+def _list_size_message() -> str:
+    return gettext("At most %(items)s items of at most %(length)s characters each.") % {
+        "items": MAX_LIST_ITEMS, "length": SHORT_TEXT,
+    }
+
+
+list_size_message = lazy(_list_size_message, str)
+
+
+def validate_paragraph_list(value) -> None:
+    """Key terms (texts) or questions ({"text": ...}): a bounded list of bounded texts."""
+    if not isinstance(value, list):
+        return  # the JSON type is the field's own check (json_array_check)
+    texts = [item.get("text") if isinstance(item, dict) else item for item in value]
+    if len(value) > MAX_LIST_ITEMS or any(isinstance(text, str) and len(text) > SHORT_TEXT for text in texts):
+        raise ValidationError(list_size_message(), code="list_size")
+
+
+class JsonArrayLength(Func):
+    """The length of a JSON array, 0 for anything else (whose type json_array_check refuses)."""
+
+    template = "(CASE WHEN jsonb_typeof(%(expressions)s) = 'array' THEN jsonb_array_length(%(expressions)s) ELSE 0 END)"
+    output_field = models.IntegerField()
+
+
+def json_array_size_check(field, name):
+    return models.CheckConstraint(
+        condition=models.lookups.LessThanOrEqual(JsonArrayLength(F(field)), MAX_LIST_ITEMS),
+        name=name,
+        violation_error_message=list_size_message(),
     )
 
 
@@ -128,8 +165,8 @@ class Paragraph(models.Model):
     summary = BoundedTextField(_("summary"), max_length=LONG_TEXT, blank=True)
     learning_objective = BoundedTextField(_("learning objective"), max_length=SHORT_TEXT, blank=True)
     lesson_objective = BoundedTextField(_("lesson objective"), max_length=SHORT_TEXT, blank=True)
-    key_terms = models.JSONField(_("key terms"), default=list, blank=True)
-    questions = models.JSONField(_("questions"), default=list, blank=True)
+    key_terms = models.JSONField(_("key terms"), default=list, blank=True, validators=[validate_paragraph_list])
+    questions = models.JSONField(_("questions"), default=list, blank=True, validators=[validate_paragraph_list])
 
     class Meta:
         db_table = "paragraphs"
@@ -140,6 +177,8 @@ class Paragraph(models.Model):
             models.UniqueConstraint(fields=["chapter", "number"], name="paragraphs_number_unique_per_chapter"),
             json_array_check("key_terms", "paragraphs_key_terms_is_list", _("Key terms must be a list.")),
             json_array_check("questions", "paragraphs_questions_is_list", _("Questions must be a list.")),
+            json_array_size_check("key_terms", "paragraphs_key_terms_size"),
+            json_array_size_check("questions", "paragraphs_questions_size"),
             text_length_check("content", CONTENT_TEXT, "paragraphs_content_length"),
         ]
 

@@ -3,6 +3,7 @@
 import curriculum.models
 import django.db.models.functions.text
 import django.db.models.lookups
+import textbooks.models
 from django.db import migrations, models
 
 # An alignment's outcome belongs to its textbook's subject: checked after each statement that writes
@@ -100,6 +101,24 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='paragraphoutcome',
             constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('notes'), 2000), name='paragraph_outcomes_notes_length', violation_error_message='The text is too long (at most 2000 characters).'),
+        ),
+        migrations.AlterField(
+            model_name='paragraph',
+            name='key_terms',
+            field=models.JSONField(blank=True, default=list, validators=[textbooks.models.validate_paragraph_list], verbose_name='key terms'),
+        ),
+        migrations.AlterField(
+            model_name='paragraph',
+            name='questions',
+            field=models.JSONField(blank=True, default=list, validators=[textbooks.models.validate_paragraph_list], verbose_name='questions'),
+        ),
+        migrations.AddConstraint(
+            model_name='paragraph',
+            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(textbooks.models.JsonArrayLength(models.F('key_terms')), 200), name='paragraphs_key_terms_size', violation_error_message='At most 200 items of at most 2000 characters each.'),
+        ),
+        migrations.AddConstraint(
+            model_name='paragraph',
+            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(textbooks.models.JsonArrayLength(models.F('questions')), 200), name='paragraphs_questions_size', violation_error_message='At most 200 items of at most 2000 characters each.'),
         ),
         migrations.RunSQL(
             [CHECK_SUBJECT_FUNCTION] + [
