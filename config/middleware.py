@@ -8,7 +8,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from config.views import API_PREFIX, api_error
+from apikit.errors import api_error, is_api_request
 
 
 RETRY_AFTER_SECONDS = 5
@@ -53,7 +53,7 @@ class DatabaseUnavailableMiddleware:
     @staticmethod
     def unavailable(request):
         message = _("The database is unavailable for a moment. Nothing was saved; please retry in a few seconds.")
-        if request.path.startswith(API_PREFIX):
+        if is_api_request(request):
             response = api_error(code="database_unavailable", message=message, status=503)
         else:
             response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")

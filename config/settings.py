@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "apikit.middleware.ApiMiddleware",  # /api/: the client's language (Accept-Language)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -83,6 +84,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"  # the API's error shape under /api/
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -157,11 +159,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "config.api_schema.ApiAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apikit.schema.ApiAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.ApiPagination",
-    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["apikit.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "apikit.pagination.ApiPagination",
+    "EXCEPTION_HANDLER": "apikit.errors.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

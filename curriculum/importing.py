@@ -38,7 +38,7 @@ from curriculum.models import (
     MAX_GRADE, MIN_GRADE, SUBJECT_CODE, Framework, LearningOutcome, Section, Subject, Subsection,
 )
 from tenants.context import super_admin_context
-from tenants.errors import user_errors_from_database
+from database_errors import user_errors_from_database
 
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 BATCH_SIZE = 1000

@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext, gettext_lazy as _
 
-from tenants.errors import database_error_as_user_error
+from database_errors import database_error_as_user_error
 from tenants.models import Domain, Role, School, User
 
 VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"

@@ -16,7 +16,7 @@ from curriculum.importing import (
 )
 from curriculum.models import Subject
 from tenants.context import super_admin_context, tenant_context
-from tenants.errors import user_errors_from_database
+from database_errors import user_errors_from_database
 from textbooks.models import Chapter, Language, Paragraph, Textbook
 
 NUMBER = "number"

@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from config.api import IntegerFilter
+from apikit.filters import IntegerFilter
 from curriculum.models import MAX_GRADE, MIN_GRADE, Framework, Section, Subject, Subsection
 from curriculum.selectors import learning_outcome_list
 

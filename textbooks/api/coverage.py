@@ -11,11 +11,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from config.api import ErrorSerializer
-from config.api_schema import ERROR_DESCRIPTIONS
-from tenants.api import TenantContextMixin
+from apikit.errors import ErrorSerializer
+from apikit.schema import ERROR_DESCRIPTIONS
+from apikit.views import ApiView
 from textbooks import selectors
 from textbooks.coverage import coverage_csv, coverage_xlsx, textbook_coverage
 from textbooks.models import Textbook
@@ -104,7 +103,7 @@ class CoverageSerializer(TallySerializer):
     sections = SectionCoverageSerializer(many=True)
 
 
-class CoverageView(TenantContextMixin, APIView):
+class CoverageView(ApiView):
     """Per section and subsection: the outcomes the textbook's paragraphs teach (with confidence) and
     those no paragraph teaches; the paragraphs aligned to none of them; covered shares."""
 
@@ -178,7 +177,7 @@ class ForkUpdateSerializer(serializers.Serializer):
     tags=["textbooks"], summary=_("Whether the global textbook a copy was made from changed since, and how"),
     responses={200: ForkUpdateSerializer},
 )
-class ForkUpdateView(TenantContextMixin, APIView):
+class ForkUpdateView(ApiView):
     """For a school's copy of a global textbook: whether the global textbook's version is newer than
     the one copied and, if so, its chapters and paragraphs (matched by number) added, changed and
     removed compared with the copy."""

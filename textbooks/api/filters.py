@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from config.api import IntegerFilter
+from apikit.filters import IntegerFilter
 from curriculum.models import MAX_GRADE, MIN_GRADE
 from textbooks.models import Chapter, Language, Paragraph, ParagraphOutcome, Textbook
 

@@ -1,11 +1,11 @@
-"""OpenAPI: every operation documents the shared error responses (see config.api for the shape)."""
+"""OpenAPI: every operation documents the shared error responses (see apikit.errors for the shape)."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import IsAuthenticated
 
-from config.api import ErrorSerializer
+from apikit.errors import ErrorSerializer
 
 ERROR_DESCRIPTIONS = {
     "400": _("Invalid input; `fields` names each invalid field."),
@@ -38,3 +38,4 @@ class ApiAutoSchema(AutoSchema):
                     OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]), code, direction=direction
                 )
         return responses
+
