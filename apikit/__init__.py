@@ -2,10 +2,11 @@
 
 - `apikit.views`: `ApiViewSet` and `ApiView`, the only bases of API views. After authentication they
   work in the caller's tenant context; `visible_rows(context=...)` is where a view's rows start.
-- `apikit.middleware.ApiMiddleware`: every /api/ response in the language the client asks for
-  (Accept-Language), and an unhandled error is a logged JSON 500 without internals.
+- `apikit.middleware.ApiLocaleMiddleware`: every /api/ response in the language the client asks
+  for (Accept-Language).
 - `apikit.errors`: the one error shape `{"error": {"code", "message", "fields"}}`, from DRF's
-  exception handler and from Django's own error handlers (CSRF failures, oversized bodies, 404s).
+  exception handler and from Django's own error handlers (CSRF failures, unknown hosts, 404s, and
+  an unhandled error: a JSON 500 without internals, logged by Django).
 - `apikit.parsers`: JSON bodies within the upload limit and a bounded nesting depth.
 - `apikit.schema`: OpenAPI (drf-spectacular) with the error responses documented on every operation.
 - `apikit.pagination`, `apikit.filters`: the shared page size and an integer filter.

@@ -1,24 +1,29 @@
-"""Under /api/: the client's language for every response."""
+"""The client's language for every /api/ response."""
 
+from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
 from apikit.errors import is_api_request
 
 
-class ApiMiddleware:
-    """After LocaleMiddleware. API paths carry no language prefix, so LocaleMiddleware leaves them in
-    the default language (Russian); an API client chooses with Accept-Language (ru, kk or en), and
-    this applies to every /api/ response, errors raised before a view included."""
+class ApiLocaleMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware, except under /api/. API paths carry no language prefix, so Django
+    would answer them in the default language (Russian); an API client chooses with Accept-Language
+    (ru, kk or en). Placed before the host resolution, so errors raised before any view (an unknown
+    host, another school's host) are translated too."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def process_request(self, request):
         if not is_api_request(request):
-            return self.get_response(request)
-        language = translation.get_language_from_request(request)
-        with translation.override(language):  # this response only: nothing leaks to the thread
-            request.LANGUAGE_CODE = language
-            response = self.get_response(request)
-        response.headers["Content-Language"] = language
+            return super().process_request(request)
+        request._language_before_api = translation.get_language()
+        translation.activate(translation.get_language_from_request(request))
+        request.LANGUAGE_CODE = translation.get_language()
+        return None
+
+    def process_response(self, request, response):
+        if not hasattr(request, "_language_before_api"):
+            return super().process_response(request, response)
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        # For this response only: later code in the thread keeps its language.
+        translation.activate(request._language_before_api)
         return response

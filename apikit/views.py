@@ -3,13 +3,14 @@
 TenantContextMiddleware sets the context from the session user before the view runs; a token is
 only read inside DRF's view, so once DRF knows the user the context is set again here. A view's rows
 start from `visible_rows(context=...)` (a selector of what that context may see); an id in a body
-or a query string only narrows them. The request's language and the JSON 500 come from
-apikit.middleware, so they also cover errors raised before any view.
+or a query string only narrows them. The request's language (apikit.middleware) and the
+error shape (apikit.errors, from Django's error handlers) also cover errors raised before any view.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import exceptions, viewsets
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from tenants.context import NO_CONTEXT, TenantContext, activate, context_for_user
@@ -17,6 +18,9 @@ from tenants.context import NO_CONTEXT, TenantContext, activate, context_for_use
 
 class ApiViewMixin:
     """What every API view shares (tests/test_api_kit.py checks every view under /api/ has it)."""
+
+    # The kit's JSON parser (size and depth limits) even where a DRF view names its own parsers.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     def perform_authentication(self, request):
         super().perform_authentication(request)

@@ -70,11 +70,12 @@ AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
     "config.middleware.DatabaseUnavailableMiddleware",  # outermost: database unreachable -> 503
+    # Django's LocaleMiddleware; /api/ answers in the client's Accept-Language. Before the host
+    # resolution, so its refusals are translated too (the language needs no session).
+    "apikit.middleware.ApiLocaleMiddleware",
     "tenants.middleware.SchoolHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "apikit.middleware.ApiMiddleware",  # /api/: the client's language (Accept-Language)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
