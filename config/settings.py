@@ -44,7 +44,7 @@ SHARED_APPS = [
     "django.contrib.auth",
     "tenants",
     "django_tenants",
-    "django.contrib.admin",
+    "config.apps.GosoAdminConfig",  # django.contrib.admin with the project's site (config/admin.py)
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
