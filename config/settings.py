@@ -179,6 +179,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,  # read-only fields stay out of request bodies
 }
 
+# Error pages and reports never show a database URL, password or secret (config/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.SecretsHidingFilter"
+DEFAULT_EXCEPTION_REPORTER = "config.error_reports.SecretsHidingReporter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
