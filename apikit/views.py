@@ -8,7 +8,7 @@ error shape (apikit.errors, from Django's error handlers) also cover errors rais
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, viewsets
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -75,5 +75,6 @@ class SchemaView(ApiViewMixin, SpectacularAPIView):
     """/api/schema/: the OpenAPI 3 document (apikit.schema documents the errors)."""
 
 
-class DocsView(ApiViewMixin, SpectacularSwaggerView):
-    """/api/docs/: Swagger UI, served from drf-spectacular-sidecar (no CDN)."""
+class DocsView(ApiViewMixin, SpectacularSwaggerSplitView):
+    """/api/docs/: Swagger UI, served from drf-spectacular-sidecar (no CDN); its set-up script is a
+    file of its own (`?script`), so the Content-Security-Policy needs no inline script."""

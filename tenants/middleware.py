@@ -8,7 +8,12 @@ from tenants.context import activate, context_for_user
 
 class SchoolHostMiddleware(TenantMainMiddleware):
     """django-tenants' resolver: a school's host sets `request.tenant` to the school; a public host
-    (settings.PUBLIC_HOSTS) sets it to None; any other host is a 404 (fail closed)."""
+    (settings.PUBLIC_HOSTS) sets it to None; any other host is a 404 (fail closed). Host names are
+    case-insensitive (SCHOOL-1.LOCALHOST is school-1.localhost); domains are stored in lower case."""
+
+    @staticmethod
+    def hostname_from_request(request):
+        return TenantMainMiddleware.hostname_from_request(request).lower()
 
     def no_tenant_found(self, request, hostname):
         if hostname in settings.PUBLIC_HOSTS:
