@@ -10,3 +10,4 @@ class TokenObtainView(ApiViewMixin, ObtainAuthToken):
     """POST username and password; the answer holds the token for `Authorization: Token <key>`."""
 
     authentication_classes = []  # a login: no session, so no CSRF check either
+    throttled = True  # attempts are limited (documents the 429)

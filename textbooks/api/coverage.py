@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from apikit.errors import ErrorSerializer
 from apikit.schema import ERROR_DESCRIPTIONS
 from apikit.views import ApiView
+from curriculum.models import MAX_GRADE, MIN_GRADE
 from textbooks import selectors
 from textbooks.coverage import coverage_csv, coverage_xlsx, textbook_coverage
 from textbooks.models import Textbook
@@ -24,23 +25,26 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INVALID = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS["400"])
 
 COVERAGE_PARAMETERS = [
-    OpenApiParameter("framework", OpenApiTypes.INT, description=_("Framework id (default: the one in force for the grades).")),
     OpenApiParameter(
-        "grades", OpenApiTypes.INT, many=True, explode=False,
+        "framework", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+        description=_("Framework id (default: the one in force for the grades)."),
+    ),
+    OpenApiParameter(
+        "grades", {"type": "integer", "minimum": MIN_GRADE, "maximum": MAX_GRADE}, many=True, explode=False,
         description=_("Grades, comma-separated (default: the textbook's grade)."),
     ),
-    OpenApiParameter("min_confidence", OpenApiTypes.DOUBLE, description=_("Alignments below this confidence (0-1) do not count.")),
+    OpenApiParameter("min_confidence", {"type": "number", "minimum": 0, "maximum": 1}, description=_("Alignments below this confidence (0-1) do not count.")),
 ]
 
 
 class CoverageQuerySerializer(serializers.Serializer):
     framework = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     grades = serializers.CharField(required=False, allow_blank=True)
-    min_confidence = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=0, max_value=1, required=False)
+    min_confidence = serializers.DecimalField(max_digits=None, decimal_places=None, min_value=0, max_value=1, required=False)
 
     def validate_grades(self, value):
         items = [item.strip() for item in value.split(",") if item.strip()]
-        if not all(item.isascii() and item.isdigit() for item in items):
+        if not all(item.isascii() and item.isdigit() and MIN_GRADE <= int(item) <= MAX_GRADE for item in items):
             raise serializers.ValidationError(_("Grades must be whole numbers from 1 to 11, comma-separated."))
         return [int(item) for item in items]
 
