@@ -30,7 +30,8 @@ COVERAGE_PARAMETERS = [
         description=_("Framework id (default: the one in force for the grades)."),
     ),
     OpenApiParameter(
-        "grades", {"type": "integer", "minimum": MIN_GRADE, "maximum": MAX_GRADE}, many=True, explode=False,
+        "grades", {"type": "array", "items": {"type": "integer", "minimum": MIN_GRADE, "maximum": MAX_GRADE}},
+        explode=False,
         description=_("Grades, comma-separated (default: the textbook's grade)."),
     ),
     OpenApiParameter("min_confidence", {"type": "number", "minimum": 0, "maximum": 1}, description=_("Alignments below this confidence (0-1) do not count.")),
