@@ -160,3 +160,12 @@ def test_case_service_answers_post_with_a_405_in_its_own_shape(db):
     body = response.json()
     assert body["imsx_codeMajor"] == "failure"
     assert body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"] == "unsupportedmethod"
+
+
+@pytest.mark.parametrize("language, words", [("ru", "слишком глубоко"), ("kk", "тым терең"), ("en", "too deeply")])
+def test_the_new_messages_are_translated(db, language, words):
+    body = "[" * 1000 + "]" * 1000
+
+    response = api_client().post(f"{API}/auth/token/", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE=language)
+
+    assert words in assert_error(response, 400, "parse_error")["message"]
