@@ -20,7 +20,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apikit.exceptions import RequestTooLarge
+from apikit.exceptions import CsrfFailed, RequestTooLarge
 from database_errors import database_error_as_user_error
 
 API_PREFIX = "/api/"
@@ -125,12 +125,7 @@ def api_error_response(*, status: int, exception=None) -> JsonResponse:
 
 
 def csrf_failure_response(reason: str) -> JsonResponse:
-    # Only session (browser) callers meet this: token clients are not checked for CSRF.
-    return api_error(
-        code="csrf_failed",
-        message=gettext("CSRF check failed: send the X-CSRFToken header with a session, or use a token."),
-        status=403,
-    )
+    return api_error(code=CsrfFailed.default_code, message=str(CsrfFailed.default_detail), status=403)
 
 
 class ErrorDetailSerializer(serializers.Serializer):

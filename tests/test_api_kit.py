@@ -107,7 +107,7 @@ def test_csrf_failure_with_a_session_is_in_the_error_shape(admin_a, paragraph_a,
         f"{API}/alignments/", {"paragraph": paragraph_a.pk, "outcome": outcome.pk}, content_type="application/json",
     )
 
-    assert_error(response, 403)
+    assert_error(response, 403, "csrf_failed")
     assert response["Content-Type"] == "application/json"
 
 
