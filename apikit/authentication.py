@@ -1,3 +1,4 @@
+import drf_spectacular.authentication
 from rest_framework import authentication, exceptions
 
 from apikit.exceptions import CsrfFailed
@@ -12,3 +13,10 @@ class SessionAuthentication(authentication.SessionAuthentication):
             super().enforce_csrf(request)
         except exceptions.PermissionDenied:
             raise CsrfFailed() from None
+
+
+class SessionScheme(drf_spectacular.authentication.SessionScheme):
+    """OpenAPI: the same cookie scheme as DRF's session authentication (registered on import)."""
+
+    target_class = SessionAuthentication
+    priority = 0
