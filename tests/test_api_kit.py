@@ -169,3 +169,17 @@ def test_the_new_messages_are_translated(db, language, words):
     response = api_client().post(f"{API}/auth/token/", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE=language)
 
     assert words in assert_error(response, 400, "parse_error")["message"]
+
+
+def test_an_oversized_body_refused_by_django_itself_is_a_413_in_the_error_shape(rf):
+    # Django raises RequestDataTooBig when something reads request.POST/body (e.g. a form body read
+    # by middleware); its 400 handler answers /api/ paths with the API's 413.
+    from django.core.exceptions import RequestDataTooBig
+
+    from config.views import bad_request
+
+    response = bad_request(rf.post(f"{API}/auth/token/"), RequestDataTooBig("too big"))
+
+    assert response.status_code == 413
+    assert json.loads(response.content)["error"]["code"] == "too_large"
+    assert bad_request(rf.post("/admin/login/"), RequestDataTooBig("too big")).status_code == 400  # HTML pages: Django's
