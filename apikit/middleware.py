@@ -9,8 +9,8 @@ from apikit.errors import is_api_request
 class ApiLocaleMiddleware(LocaleMiddleware):
     """Django's LocaleMiddleware, except under /api/. API paths carry no language prefix, so Django
     would answer them in the default language (Russian); an API client chooses with Accept-Language
-    (ru, kk or en). Placed before the host resolution, so errors raised before any view (an unknown
-    host, another school's host) are translated too."""
+    (ru, kk or en). First in MIDDLEWARE, so errors raised before any view (an unknown host, another
+    school's host, a lost database) are translated too."""
 
     def process_request(self, request):
         if not is_api_request(request):

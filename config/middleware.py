@@ -32,8 +32,9 @@ def _note_unreachable_database(sender, request=None, **kwargs):
 
 
 class DatabaseUnavailableMiddleware:
-    """First in MIDDLEWARE: a request that failed because the database could not be reached (restart,
-    failover) gets a clear 503 with Retry-After instead of a 500. The request's transaction was
+    """Near the top of MIDDLEWARE (only the language comes first): a request that failed because the
+    database could not be reached (restart, failover) gets a clear 503 with Retry-After instead of
+    a 500. The request's transaction was
     rolled back, so nothing of it was written; the next request reconnects (CONN_HEALTH_CHECKS).
 
     Django turns an exception into a 500 inside the middleware it escaped from, so the cause is

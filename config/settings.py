@@ -121,10 +121,10 @@ TENANT_LIMIT_SET_CALLS = True  # every school lives in the public schema: set se
 AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
-    "config.middleware.DatabaseUnavailableMiddleware",  # outermost: database unreachable -> 503
-    # Django's LocaleMiddleware; /api/ answers in the client's Accept-Language. Before the host
-    # resolution, so its refusals are translated too (the language needs no session).
+    # Django's LocaleMiddleware; /api/ answers in the client's Accept-Language. Outermost, so every
+    # answer (the 503, the host's refusals) is translated; the language needs no session.
     "apikit.middleware.ApiLocaleMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",  # database unreachable -> 503
     "tenants.middleware.SchoolHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -183,3 +183,20 @@ def test_an_oversized_body_refused_by_django_itself_is_a_413_in_the_error_shape(
     assert response.status_code == 413
     assert json.loads(response.content)["error"]["code"] == "too_large"
     assert bad_request(rf.post("/admin/login/"), RequestDataTooBig("too big")).status_code == 400  # HTML pages: Django's
+
+
+def test_a_lost_database_is_a_503_in_the_clients_language(admin_a, monkeypatch):
+    from django.db import OperationalError
+
+    def lost(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("textbooks.api.views.selectors.textbook_list", lost)
+    client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(admin_a)
+
+    response = client.get(f"{API}/textbooks/")
+
+    error = assert_error(response, 503, "database_unavailable")
+    assert error["message"].startswith("The database is unavailable")
+    assert response["Retry-After"]
