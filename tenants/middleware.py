@@ -9,11 +9,21 @@ from tenants.context import activate, context_for_user
 class SchoolHostMiddleware(TenantMainMiddleware):
     """django-tenants' resolver: a school's host sets `request.tenant` to the school; a public host
     (settings.PUBLIC_HOSTS) sets it to None; any other host is a 404 (fail closed). Host names are
-    case-insensitive (SCHOOL-1.LOCALHOST is school-1.localhost); domains are stored in lower case."""
+    case-insensitive, as in DNS: SCHOOL-1.LOCALHOST is school-1.localhost."""
 
     @staticmethod
     def hostname_from_request(request):
         return TenantMainMiddleware.hostname_from_request(request).lower()
+
+    def get_tenant(self, domain_model, hostname):
+        try:
+            return super().get_tenant(domain_model, hostname)  # by the unique index (lower case)
+        except domain_model.DoesNotExist:
+            # A domain saved with capitals. Only hosts that are not a lower-case domain pay this scan.
+            domain = domain_model.objects.select_related("tenant").filter(domain__iexact=hostname).order_by("pk").first()
+            if domain is None:
+                raise
+            return domain.tenant
 
     def no_tenant_found(self, request, hostname):
         if hostname in settings.PUBLIC_HOSTS:

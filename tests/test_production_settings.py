@@ -10,6 +10,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tenants.context import super_admin_context
+from tenants.models import Domain
+
 STRONG_KEY = "Vb7q2-LmX9pR4tZ8wK1sN6yH3cJ0fD5gA_eU2iO7rT4vB9nM1kQ"
 PRODUCTION_ENV = {
     "PATH": "/usr/bin:/bin",
@@ -108,11 +111,17 @@ def test_a_debug_run_accepts_a_development_key():
     assert result.returncode == 0, result.stderr
 
 
-def test_host_names_are_case_insensitive(client, school_a):
-    response = Client().get("/api/v1/subjects/", HTTP_HOST="SCHOOL-A.LOCALHOST")
+def test_host_names_are_case_insensitive(client, admin_a, school_b):
+    with super_admin_context():
+        Domain.objects.create(domain="School-B2.Localhost", tenant=school_b)
+    client = Client()
+    client.force_login(admin_a)
 
-    assert response.status_code == 401  # the school's host, resolved: anonymous callers must log in
-    assert Client().get("/api/v1/subjects/", HTTP_HOST="NOWHERE.LOCALHOST").status_code == 404
+    # Resolved to school A: its administrator works there (on another school's host: a 403).
+    assert client.get("/api/v1/subjects/", HTTP_HOST="SCHOOL-A.LOCALHOST").status_code == 200
+    # A domain saved with capitals is found too, and is school B's.
+    assert client.get("/api/v1/subjects/", HTTP_HOST="school-b2.localhost").status_code == 403
+    assert client.get("/api/v1/subjects/", HTTP_HOST="NOWHERE.LOCALHOST").status_code == 404
 
 
 def test_responses_carry_a_content_security_policy(client, db):
