@@ -19,7 +19,9 @@ class SchoolHostMiddleware(TenantMainMiddleware):
         try:
             return super().get_tenant(domain_model, hostname)  # by the unique index (lower case)
         except domain_model.DoesNotExist:
-            # A domain saved with capitals. Only hosts that are not a lower-case domain pay this scan.
+            if hostname in settings.PUBLIC_HOSTS:
+                raise
+            # A domain saved with capitals: only unknown hosts pay this second query.
             domain = domain_model.objects.select_related("tenant").filter(domain__iexact=hostname).order_by("pk").first()
             if domain is None:
                 raise
