@@ -13,9 +13,10 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
 from apikit.errors import ErrorSerializer
+from apikit.fields import IdField
 from apikit.schema import ERROR_DESCRIPTIONS
 from apikit.views import ApiView
-from curriculum.models import MAX_GRADE, MIN_GRADE
+from curriculum.codes import MAX_GRADE, MIN_GRADE, grade_error
 from textbooks import selectors
 from textbooks.coverage import coverage_csv, coverage_xlsx, textbook_coverage
 from textbooks.models import Textbook
@@ -39,15 +40,17 @@ COVERAGE_PARAMETERS = [
 
 
 class CoverageQuerySerializer(serializers.Serializer):
-    framework = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    framework = IdField(required=False)
     grades = serializers.CharField(required=False, allow_blank=True)
     min_confidence = serializers.DecimalField(max_digits=None, decimal_places=None, min_value=0, max_value=1, required=False)
 
     def validate_grades(self, value):
         items = [item.strip() for item in value.split(",") if item.strip()]
-        if not all(item.isascii() and item.isdigit() and MIN_GRADE <= int(item) <= MAX_GRADE for item in items):
-            raise serializers.ValidationError(_("Grades must be whole numbers from 1 to 11, comma-separated."))
-        return [int(item) for item in items]
+        grades = [int(item) if item.isascii() and item.isdigit() else item for item in items]
+        for grade in grades:
+            if error := grade_error(grade):  # the one grade rule and message (curriculum/codes.py)
+                raise serializers.ValidationError(error)
+        return grades
 
 
 class ParagraphRefSerializer(serializers.Serializer):
