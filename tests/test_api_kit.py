@@ -130,15 +130,22 @@ def test_unknown_api_paths_are_a_json_404(admin_a, method):
     assert_error(response, 404, "not_found")
 
 
-def test_an_unhandled_error_is_a_json_500_without_internals(admin_a, monkeypatch, caplog):
+def textbooks_when_the_selector_raises(error, *, user, monkeypatch):
+    """GET /api/v1/textbooks/ (in English) while the view's selector raises `error`."""
+
     def broken(**kwargs):
-        raise RuntimeError("internal detail: password=hunter2")
+        raise error
 
     monkeypatch.setattr("textbooks.api.views.selectors.textbook_list", broken)
     client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(admin_a)
+    client.force_login(user)
+    return client.get(f"{API}/textbooks/")
 
-    response = client.get(f"{API}/textbooks/")
+
+def test_an_unhandled_error_is_a_json_500_without_internals(admin_a, monkeypatch, caplog):
+    response = textbooks_when_the_selector_raises(
+        RuntimeError("internal detail: password=hunter2"), user=admin_a, monkeypatch=monkeypatch,
+    )
 
     error = assert_error(response, 500, "server_error")
     assert "hunter2" not in response.content.decode() and "RuntimeError" not in response.content.decode()
@@ -188,14 +195,9 @@ def test_an_oversized_body_refused_by_django_itself_is_a_413_in_the_error_shape(
 def test_a_lost_database_is_a_503_in_the_clients_language(admin_a, monkeypatch):
     from django.db import OperationalError
 
-    def lost(**kwargs):
-        raise OperationalError("server closed the connection unexpectedly")
-
-    monkeypatch.setattr("textbooks.api.views.selectors.textbook_list", lost)
-    client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(admin_a)
-
-    response = client.get(f"{API}/textbooks/")
+    response = textbooks_when_the_selector_raises(
+        OperationalError("server closed the connection unexpectedly"), user=admin_a, monkeypatch=monkeypatch,
+    )
 
     error = assert_error(response, 503, "database_unavailable")
     assert error["message"].startswith("The database is unavailable")
