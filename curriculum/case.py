@@ -1,37 +1,45 @@
 """1EdTech CASE 1.1 interchange: a framework as a CFPackage (one per language) and back.
 
 Export: the CFDocument is the framework; sections, subsections and learning outcomes are CFItems
-whose humanCodingScheme is the GOSO code; the tree is isChildOf CFAssociations (with sequenceNumber
-= display order). Every object has a UUID identifier, a URI and a lastChangeDateTime. Identifiers
-are UUIDv5 from a fixed namespace and (framework code, language, kind, code), so they are the same
-in every export and after any re-import, with no column to keep. Texts are in the package's language
-("ru" or "kk"); an item with no Kazakh text carries the Russian one, marked `"language": "ru"`.
-What CASE has no field for (the other language, the ministry order, grades, display order) travels
-in CASE 1.1 `extensions` ({"goso": ...}), so importing either package reproduces the framework.
+whose humanCodingScheme is the GOSO code; the tree is isChildOf CFAssociations whose sequenceNumber is
+the rank among siblings in GOSO order (display order, then code: no ties) and whose listEnumeration
+keeps the display order itself. Identifiers are UUIDv5 from a fixed namespace and (framework code,
+language, kind, code); the database stores them (curriculum/migrations/0004: a trigger computes them
+whoever writes the row), so every lookup by identifier is one indexed query. Texts are in the package's
+language ("ru" or "kk"); a Kazakh item with no Kazakh text carries the Russian one marked
+`"language": "ru"` and a note saying the translation is missing. The kk package is linked to the ru
+one with isTranslationOf (document to document, item to item); accepted version links are replacedBy.
+Sample outcomes (is_sample: demonstration text, not the ministry's) make the document "Draft", never
+"Adopted", and each says so in its notes. URIs come from settings.CASE_BASE_URL only.
+What CASE has no field for (the other language, the ministry order, grades) travels in CASE 1.1
+`extensions` ({"goso": ...}), so importing either package reproduces the framework.
 
 Import: a CFPackage becomes the GOSO JSON document of curriculum/importing.py and goes through the
-same validation, upsert and single transaction. Packages that are not GOSO-shaped (codes that are
-not section "2" / subsection "2.1" / outcome "7.2.1.2", items outside the section -> subsection ->
-outcome tree) are refused with the reason; an isChildOf association to an object that is not in the
-package (a dangling association) is an error. Other association types are ignored.
+same validation, upsert and single transaction. The framework is found by the CFDocument identifier
+(ours, of either language); extensions may add to the CASE fields but never contradict them. Packages
+that are not GOSO-shaped are refused with the reason.
 """
 
+import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from curriculum.codes import (
     OUTCOME_CODE_RE, SECTION_CODE_RE, SUBSECTION_CODE_RE, code_sort_key, outcome_code_error, subsection_code_error,
 )
 from curriculum.importing import ImportFileError, Problems, import_goso_document, read_json_file
-from curriculum.models import Framework, LearningOutcome, Section, Subsection
+from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subject, Subsection
 
-# Fixed forever: changing it would change every identifier ever published.
+# Fixed forever: changing it would change every identifier ever published (also in migration 0004).
 CASE_NAMESPACE = uuid.UUID("d58206d4-0848-48e7-9710-000277360ae9")
 CASE_PATH = "/ims/case/v1p1"
 CASE_VERSION = "1.1"
@@ -39,7 +47,27 @@ LANGUAGES = ("ru", "kk")
 FIELD_SUFFIX = {"ru": "ru", "kk": "kz"}  # the models' Kazakh fields end in _kz
 SCHEMA_PATH = Path(__file__).resolve().parent / "standards" / "case-v1p0-cfpackage-schema.json"
 FOREIGN_CODES_SHOWN = 3  # a package from another standard fails on every item: name a few, count the rest
-ITEM_TYPES = {"section": "Section", "subsection": "Subsection", "outcome": "Learning Objective"}
+KINDS = ("section", "subsection", "outcome")
+CASE_1_1_ASSOCIATION_TYPES = ("isTranslationOf",)
+# Item types: title per language, hierarchy code, description per language.
+ITEM_TYPES = {
+    "section": ({"ru": "Раздел", "kk": "Бөлім", "en": "Section"}, "1", {
+        "ru": "Раздел типовой учебной программы (ГОСО)", "kk": "Үлгілік оқу бағдарламасының бөлімі (МЖБС)",
+    }),
+    "subsection": ({"ru": "Подраздел", "kk": "Бөлімше", "en": "Subsection"}, "2", {
+        "ru": "Подраздел раздела программы", "kk": "Бағдарлама бөлімінің бөлімшесі",
+    }),
+    "outcome": ({"ru": "Цель обучения", "kk": "Оқу мақсаты", "en": "Learning Objective"}, "3", {
+        "ru": "Цель обучения с кодом класс.раздел.подраздел.номер (7.2.1.2)",
+        "kk": "Сынып.бөлім.бөлімше.нөмір кодымен оқу мақсаты (7.2.1.2)",
+    }),
+}
+MISSING_TRANSLATION = "Қазақ тіліндегі мәтіні жоқ; орыс тіліндегі мәтін берілген (перевод на казахский отсутствует)."
+SAMPLE_NOTE = {
+    "ru": "Образец: демонстрационный текст, не из документа министерства.",
+    "kk": "Үлгі: көрсетуге арналған мәтін, министрлік құжатынан емес.",
+}
+OFFICIAL_SOURCE = "https://adilet.zan.kz/"  # where Kazakhstan's orders are registered
 
 
 def case_identifier(*parts) -> str:
@@ -54,11 +82,21 @@ def item_identifier(framework_code: str, language: str, kind: str, code: str) ->
     return case_identifier(framework_code, language, kind, code)
 
 
-def case_base_url(request=None) -> str:
-    """Where the CASE service is published: the request's own host, or CASE_BASE_URL for commands."""
-    if request is not None:
-        return request.build_absolute_uri("/").rstrip("/")
-    return getattr(settings, "CASE_BASE_URL", "http://localhost:8000").rstrip("/")
+def item_type_identifier(kind: str, language: str) -> str:
+    return case_identifier("CFItemType", language, kind)
+
+
+def subject_identifier(subject_code: str, language: str) -> str:
+    return case_identifier("CFSubject", language, subject_code)
+
+
+def case_base_url() -> str:
+    """Where the CASE service is published (settings.CASE_BASE_URL), never the request's Host header."""
+    return settings.CASE_BASE_URL.rstrip("/")
+
+
+def case_uri(base_url: str, kind: str, identifier) -> str:
+    return f"{base_url}{CASE_PATH}/{kind}/{identifier}"
 
 
 def _timestamp(value) -> str:
@@ -70,6 +108,44 @@ def _localized(ru: str, kz: str, language: str) -> tuple[str, str]:
     if language == "kk" and kz:
         return kz, "kk"
     return ru, "ru"
+
+
+def _case_id(row, language) -> str:
+    return str(getattr(row, f"case_id_{language}"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Looking up identifiers: one indexed query, whatever the size
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """What an identifier names: a framework object (kind, pk) in a language, as the object itself
+    ("object"), its isChildOf association ("isChildOf") or its kk -> ru isTranslationOf association."""
+
+    kind: str  # "document", "section", "subsection", "outcome"
+    pk: int
+    language: str
+    role: str
+
+
+_TABLES = {"document": "frameworks", "section": "goso_sections", "subsection": "goso_subsections",
+           "outcome": "learning_outcomes"}
+_COLUMNS = (("case_id_ru", "ru", "object"), ("case_id_kk", "kk", "object"), ("case_link_ru", "ru", "isChildOf"),
+            ("case_link_kk", "kk", "isChildOf"), ("case_translation_id", "kk", "isTranslationOf"))
+LOOKUP_SQL = " UNION ALL ".join(
+    f"(SELECT '{kind}', id, '{language}', '{role}' FROM {table} WHERE {column} = %(id)s)"
+    for kind, table in _TABLES.items() for column, language, role in _COLUMNS
+    if not (kind == "document" and role == "isChildOf")
+) + " LIMIT 1"
+
+
+def case_object_find(*, identifier: uuid.UUID) -> CaseRef | None:
+    """The object an identifier names (every unique index of migration 0004, in one statement)."""
+    with connection.cursor() as cursor:
+        cursor.execute(LOOKUP_SQL, {"id": identifier})
+        row = cursor.fetchone()
+    return CaseRef(*row) if row else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,89 +170,208 @@ def framework_as_goso(framework: Framework) -> dict:
     }
 
 
-def _node_fields(row) -> dict:
-    return {name: getattr(row, name) for name in (
-        "name_ru", "name_kz", "description_ru", "description_kz", "display_order",
-    )}
+NODE_FIELDS = ("name_ru", "name_kz", "description_ru", "description_kz", "display_order")
+OUTCOME_FIELDS = ("grade", "title_ru", "title_kz", "description_ru", "description_kz", "cognitive_level", "is_sample",
+                  "display_order")
+
+
+def _link(title, identifier, uri) -> dict:
+    return {"title": title, "identifier": str(identifier), "uri": uri}
+
+
+class _PackageWriter:
+    """Builds the CASE objects of one framework in one language."""
+
+    def __init__(self, framework: Framework, language: str, base_url: str):
+        if language not in LANGUAGES:
+            raise ValueError(f"language must be one of {LANGUAGES}")
+        self.framework, self.language, self.base_url = framework, language, base_url
+        self.document = framework_document(framework=framework, language=language, base_url=base_url)
+        self.document_link = _link(self.document["title"], self.document["identifier"], self.document["uri"])
+
+    def item_type_link(self, kind) -> dict:
+        identifier = item_type_identifier(kind, self.language)
+        return _link(ITEM_TYPES[kind][0][self.language], identifier, case_uri(self.base_url, "CFItemTypes", identifier))
+
+    def item(self, kind: str, row) -> dict:
+        code = row.code
+        identifier = _case_id(row, self.language)
+        ru, kz = (row.title_ru, row.title_kz) if kind == "outcome" else (row.name_ru, row.name_kz)
+        statement, statement_language = _localized(ru, kz, self.language)
+        fields = _outcome_fields(row) if kind == "outcome" else {name: getattr(row, name) for name in NODE_FIELDS}
+        item = {
+            "identifier": identifier, "uri": case_uri(self.base_url, "CFItems", identifier),
+            "fullStatement": statement, "humanCodingScheme": code, "listEnumeration": str(row.display_order),
+            "CFItemType": ITEM_TYPES[kind][0][self.language], "CFItemTypeURI": self.item_type_link(kind),
+            "language": statement_language, "lastChangeDateTime": _timestamp(row.updated_at),
+            "CFDocumentURI": self.document_link,
+        }
+        notes = []
+        if statement_language != self.language:
+            notes.append(MISSING_TRANSLATION)
+        if kind == "outcome":
+            item["educationLevel"] = [f"{row.grade:02d}"]
+            if row.is_sample:
+                notes.append(SAMPLE_NOTE[self.language])
+        if not row.is_active or getattr(row, "deleted_at", None):
+            # Deactivated: served as deprecated, from the day it was deactivated.
+            item["statusEndDate"] = row.updated_at.date().isoformat()
+        if notes:
+            item["notes"] = " ".join(notes)
+        item["extensions"] = {"goso": fields | ({"is_active": False} if not row.is_active else {})}
+        return item
+
+    def child_of(self, kind, row, parent_link, sequence) -> dict:
+        identifier = str(getattr(row, f"case_link_{self.language}"))
+        item_id = _case_id(row, self.language)
+        return {
+            "identifier": identifier, "uri": case_uri(self.base_url, "CFAssociations", identifier),
+            "associationType": "isChildOf", "sequenceNumber": sequence,
+            "originNodeURI": _link(row.code, item_id, case_uri(self.base_url, "CFItems", item_id)),
+            "destinationNodeURI": parent_link, "lastChangeDateTime": _timestamp(row.updated_at),
+            "CFDocumentURI": self.document_link,
+        }
+
+    def translation_of(self, kind, row) -> dict:
+        """kk object isTranslationOf ru object (CASE 1.1); served in the kk package only."""
+        identifier = str(row.case_translation_id)
+        endpoint = "CFDocuments" if kind == "document" else "CFItems"
+        title = self.framework.title_ru if kind == "document" else row.code
+        origin_title = (self.framework.title_kz or self.framework.title_ru) if kind == "document" else row.code
+        return {
+            "identifier": identifier, "uri": case_uri(self.base_url, "CFAssociations", identifier),
+            "associationType": "isTranslationOf",
+            "originNodeURI": _link(origin_title, row.case_id_kk, case_uri(self.base_url, endpoint, row.case_id_kk)),
+            "destinationNodeURI": _link(title, row.case_id_ru, case_uri(self.base_url, endpoint, row.case_id_ru)),
+            "lastChangeDateTime": _timestamp(row.updated_at), "CFDocumentURI": self.document_link,
+        }
+
+    def replaced_by(self, link: OutcomeVersionLink) -> dict:
+        old, new = link.old_outcome, link.new_outcome
+        old_id, new_id = _case_id(old, self.language), _case_id(new, self.language)
+        identifier = case_identifier("replacedBy", self.language, old_id, new_id)
+        return {
+            "identifier": identifier, "uri": case_uri(self.base_url, "CFAssociations", identifier),
+            "associationType": "replacedBy",
+            "originNodeURI": _link(old.code, old_id, case_uri(self.base_url, "CFItems", old_id)),
+            "destinationNodeURI": _link(new.code, new_id, case_uri(self.base_url, "CFItems", new_id)),
+            "lastChangeDateTime": _timestamp(link.decided_at or link.created_at), "CFDocumentURI": self.document_link,
+        }
+
+    def definitions(self) -> dict:
+        return {
+            "CFItemTypes": [item_type_definition(kind=kind, language=self.language, base_url=self.base_url)
+                            for kind in KINDS],
+            "CFSubjects": [subject_definition(subject=self.framework.subject, language=self.language,
+                                              base_url=self.base_url)],
+        }
 
 
 def _outcome_fields(outcome) -> dict:
-    return {name: getattr(outcome, name) for name in (
-        "grade", "title_ru", "title_kz", "description_ru", "description_kz", "cognitive_level", "is_sample",
-        "display_order",
-    )}
+    return {name: getattr(outcome, name) for name in OUTCOME_FIELDS}
+
+
+def item_type_definition(*, kind: str, language: str, base_url: str) -> dict:
+    titles, hierarchy, descriptions = ITEM_TYPES[kind]
+    identifier = item_type_identifier(kind, language)
+    return {
+        "identifier": identifier, "uri": case_uri(base_url, "CFItemTypes", identifier), "title": titles[language],
+        "description": descriptions[language], "hierarchyCode": hierarchy, "typeCode": titles["en"],
+        "lastChangeDateTime": "2024-01-01T00:00:00+00:00",  # fixed: the types are part of the code
+    }
+
+
+def subject_definition(*, subject: Subject, language: str, base_url: str) -> dict:
+    identifier = subject_identifier(subject.code, language)
+    title, _title_language = _localized(subject.name_ru, subject.name_kz, language)
+    return {
+        "identifier": identifier, "uri": case_uri(base_url, "CFSubjects", identifier), "title": title,
+        "hierarchyCode": subject.code, "lastChangeDateTime": _timestamp(subject.updated_at),
+    }
+
+
+def _ordered_siblings(rows, parent_of):
+    """Rank among siblings in GOSO order (display order, then code): 1, 2, 3... with no ties."""
+    ranks, counters = {}, {}
+    for row in sorted(rows, key=lambda row: (parent_of(row), row.display_order, list(row.code_sort))):
+        counters[parent_of(row)] = counters.get(parent_of(row), 0) + 1
+        ranks[row.pk] = counters[parent_of(row)]
+    return ranks
 
 
 def framework_package(*, framework: Framework, language: str, base_url: str) -> dict:
     """The framework's CFPackage in `language` ("ru" or "kk"): its active sections, subsections and outcomes."""
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {LANGUAGES}")
-    document = framework_document(framework=framework, language=language, base_url=base_url)
-    document_link = {"title": document["title"], "identifier": document["identifier"], "uri": document["uri"]}
-    framework_changed = _timestamp(framework.updated_at)
-    items, associations = [], []
-
-    def add(kind, code, ru, kz, parent_link, sequence, changed, extension, **extra):
-        identifier = item_identifier(framework.code, language, kind, code)
-        statement, statement_language = _localized(ru, kz, language)
-        item = {
-            "identifier": identifier, "uri": f"{base_url}{CASE_PATH}/CFItems/{identifier}",
-            "fullStatement": statement, "humanCodingScheme": code, "CFItemType": ITEM_TYPES[kind],
-            "language": statement_language, "lastChangeDateTime": changed, "CFDocumentURI": document_link,
-            **extra, "extensions": {"goso": extension},
-        }
-        items.append(item)
-        association_id = case_identifier(framework.code, language, "isChildOf", identifier, parent_link["identifier"])
-        associations.append({
-            "identifier": association_id, "uri": f"{base_url}{CASE_PATH}/CFAssociations/{association_id}",
-            "associationType": "isChildOf", "sequenceNumber": sequence,
-            "originNodeURI": {"title": code, "identifier": identifier, "uri": item["uri"]},
-            "destinationNodeURI": parent_link, "lastChangeDateTime": changed, "CFDocumentURI": document_link,
-        })
-        return {"title": code, "identifier": identifier, "uri": item["uri"]}
-
-    sections = Section.objects.filter(framework=framework, is_active=True).order_by("code_sort")
-    subsections = Subsection.objects.filter(section__framework=framework, section__is_active=True, is_active=True)
-    outcomes = LearningOutcome.objects.filter(
+    writer = _PackageWriter(framework, language, base_url)
+    sections = list(Section.objects.filter(framework=framework, is_active=True).order_by("display_order", "code_sort"))
+    subsections = list(Subsection.objects.filter(
+        section__framework=framework, section__is_active=True, is_active=True).order_by("display_order", "code_sort"))
+    outcomes = list(LearningOutcome.objects.filter(
         framework=framework, is_active=True, deleted_at__isnull=True, subsection__is_active=True,
         subsection__section__is_active=True,
-    )
-    section_links = {}
-    for section in sections:
-        section_links[section.pk] = add(
-            "section", section.code, section.name_ru, section.name_kz, document_link, section.display_order,
-            framework_changed, _node_fields(section),
-        )
-    subsection_links = {}
-    for subsection in subsections.order_by("code_sort"):
-        subsection_links[subsection.pk] = add(
-            "subsection", subsection.code, subsection.name_ru, subsection.name_kz,
-            section_links[subsection.section_id], subsection.display_order, framework_changed, _node_fields(subsection),
-        )
-    for outcome in outcomes.order_by("code_sort"):
-        add(
-            "outcome", outcome.code, outcome.title_ru, outcome.title_kz, subsection_links[outcome.subsection_id],
-            outcome.display_order, _timestamp(outcome.updated_at), _outcome_fields(outcome),
-            educationLevel=[f"{outcome.grade:02d}"],
-        )
-    return {"CFDocument": document, "CFItems": items, "CFAssociations": associations}
+    ).order_by("code_sort"))
+    items, associations = [], []
+    links = {}
+    for kind, rows, parent_of in (
+        ("section", sections, lambda row: 0),
+        ("subsection", subsections, lambda row: row.section_id),
+        ("outcome", outcomes, lambda row: row.subsection_id),
+    ):
+        ranks = _ordered_siblings(rows, parent_of)
+        for row in sorted(rows, key=lambda row: list(row.code_sort)):
+            item = writer.item(kind, row)
+            items.append(item)
+            parent = writer.document_link if kind == "section" else links[(KINDS[KINDS.index(kind) - 1], parent_of(row))]
+            links[(kind, row.pk)] = _link(row.code, item["identifier"], item["uri"])
+            associations.append(writer.child_of(kind, row, parent, ranks[row.pk]))
+            if language == "kk":
+                associations.append(writer.translation_of(kind, row))
+    if language == "kk":
+        associations.append(writer.translation_of("document", framework))
+    accepted = OutcomeVersionLink.objects.filter(
+        status=OutcomeVersionLink.Status.ACCEPTED, old_outcome__framework=framework,
+    ).select_related("old_outcome", "new_outcome").order_by("old_outcome__code_sort", "new_outcome_id")
+    associations += [writer.replaced_by(link) for link in accepted]
+    return {"CFDocument": writer.document, "CFItems": items, "CFAssociations": associations,
+            "CFDefinitions": writer.definitions()}
 
 
-def framework_document(*, framework: Framework, language: str, base_url: str) -> dict:
-    identifier = document_identifier(framework.code, language)
+def framework_has_samples(framework: Framework) -> bool:
+    return LearningOutcome.objects.filter(framework=framework, is_sample=True, is_active=True).exists()
+
+
+def framework_document(*, framework: Framework, language: str, base_url: str, has_samples: bool | None = None) -> dict:
+    identifier = _case_id(framework, language)
     title, title_language = _localized(framework.title_ru, framework.title_kz, language)
     ministry, _ministry_language = _localized(framework.ministry_ru, framework.ministry_kz, language)
-    subject_name, _subject_language = _localized(framework.subject.name_ru, framework.subject.name_kz, language)
+    subject = framework.subject
+    subject_name, _subject_language = _localized(subject.name_ru, subject.name_kz, language)
+    if has_samples is None:
+        has_samples = framework_has_samples(framework)
+    subject_id = subject_identifier(subject.code, language)
     document = {
-        "identifier": identifier, "uri": f"{base_url}{CASE_PATH}/CFDocuments/{identifier}",
+        "identifier": identifier, "uri": case_uri(base_url, "CFDocuments", identifier),
         "creator": ministry or "GOSO Curriculum", "title": title, "lastChangeDateTime": _timestamp(framework.updated_at),
-        "publisher": ministry, "subject": [subject_name], "language": language, "caseVersion": CASE_VERSION,
-        "frameworkType": framework.document_type, "adoptionStatus": "Adopted" if framework.is_active else "Deprecated",
-        "CFPackageURI": {"title": title, "identifier": identifier, "uri": f"{base_url}{CASE_PATH}/CFPackages/{identifier}"},
+        "publisher": ministry, "subject": [subject_name],
+        "subjectURI": [_link(subject_name, subject_id, case_uri(base_url, "CFSubjects", subject_id))],
+        "language": language, "caseVersion": CASE_VERSION,
+        # Sample texts are not the ministry's: the package as a whole is then a draft, not the adopted standard.
+        "adoptionStatus": "Deprecated" if not framework.is_active else ("Draft" if has_samples else "Adopted"),
+        "officialSourceURL": OFFICIAL_SOURCE,
+        "CFPackageURI": _link(title, identifier, case_uri(base_url, "CFPackages", identifier)),
         "extensions": {"goso": framework_as_goso(framework) | {"title_language": title_language}},
     }
+    if language == "ru" and framework.document_type:
+        document["frameworkType"] = framework.document_type  # Russian only: never under a Kazakh title
+    notes = []
     if framework.order_number:
         document["version"] = framework.order_number
+        notes.append(f"№ {framework.order_number}" + (f", {framework.order_date.isoformat()}" if framework.order_date else ""))
+    if title_language != language:
+        notes.append(MISSING_TRANSLATION)
+    if has_samples:
+        notes.append(SAMPLE_NOTE[language])
+    if notes:
+        document["notes"] = " ".join(notes)
     if framework.valid_from:
         document["statusStartDate"] = framework.valid_from.isoformat()
     if framework.valid_to:
@@ -192,31 +387,30 @@ def published_frameworks():
     return Framework.objects.filter(is_active=True, deleted_at__isnull=True).select_related("subject").order_by("code")
 
 
-def framework_for_document(identifier: str) -> tuple[Framework, str] | None:
-    """The (framework, language) whose CFDocument / CFPackage has this identifier."""
-    wanted = str(identifier).lower()
-    for framework in published_frameworks():
-        for language in LANGUAGES:
-            if document_identifier(framework.code, language) == wanted:
-                return framework, language
-    return None
+def framework_documents(*, base_url: str) -> list[dict]:
+    """Every published CFDocument (two queries whatever the number of frameworks)."""
+    frameworks = list(published_frameworks())
+    with_samples = set(LearningOutcome.objects.filter(is_sample=True, is_active=True, framework__in=frameworks)
+                       .values_list("framework_id", flat=True).distinct())
+    return [
+        framework_document(framework=framework, language=language, base_url=base_url,
+                           has_samples=framework.pk in with_samples)
+        for framework in frameworks for language in LANGUAGES
+    ]
 
 
-def framework_for_item(identifier: str) -> tuple[Framework, str] | None:
-    """The (framework, language) of the package that holds the CFItem with this identifier."""
-    wanted = str(identifier).lower()
-    for framework in published_frameworks():
-        codes = [
-            *(("section", code) for code in Section.objects.filter(framework=framework).values_list("code", flat=True)),
-            *(("subsection", code) for code in Subsection.objects.filter(
-                section__framework=framework).values_list("code", flat=True)),
-            *(("outcome", code) for code in LearningOutcome.objects.filter(
-                framework=framework).values_list("code", flat=True)),
-        ]
-        for language in LANGUAGES:
-            if any(item_identifier(framework.code, language, kind, code) == wanted for kind, code in codes):
-                return framework, language
-    return None
+def framework_last_change(framework: Framework):
+    """When anything in the framework's package last changed (Last-Modified of its package)."""
+    return max(filter(None, (
+        framework.updated_at,
+        Section.objects.filter(framework=framework).aggregate(at=Max("updated_at"))["at"],
+        Subsection.objects.filter(section__framework=framework).aggregate(at=Max("updated_at"))["at"],
+        LearningOutcome.objects.filter(framework=framework).aggregate(at=Max("updated_at"))["at"],
+    )))
+
+
+def content_etag(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:32]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,6 +435,9 @@ def package_validator():
     formats = jsonschema.FormatChecker(formats=["date", "email", "ipv4", "ipv6", "regex"])
     formats.checks("date-time", raises=ValueError)(_is_date_time)
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    # CASE 1.1 on top of the 1.0 schema: the isTranslationOf association type.
+    association_type = schema["definitions"]["CFPackageAssociation"]["properties"]["associationType"]
+    association_type["enum"] = [*association_type["enum"], *CASE_1_1_ASSOCIATION_TYPES]
     return jsonschema.Draft4Validator(schema, format_checker=formats)
 
 

@@ -38,6 +38,35 @@ def code_sort_field():
     )
 
 
+def case_id_field(verbose_name):
+    """A CASE identifier (UUIDv5) kept by a database trigger (curriculum/migrations/0004): never written by Python."""
+    return models.UUIDField(verbose_name, null=True, blank=True, editable=False, unique=True)
+
+
+class CaseIdentifiers(models.Model):
+    """The stored CASE identifiers of a framework object, one per language (curriculum/case.py): every
+    lookup by identifier is one indexed query. A trigger computes them from the framework code and the
+    object's code (UUIDv5, the same values as before they were stored), whoever writes the row."""
+
+    case_id_ru = case_id_field(_("CASE identifier (Russian)"))
+    case_id_kk = case_id_field(_("CASE identifier (Kazakh)"))
+    # The kk object's isTranslationOf association to the ru object.
+    case_translation_id = case_id_field(_("CASE translation link"))
+
+    class Meta:
+        abstract = True
+
+
+class CaseTreeIdentifiers(CaseIdentifiers):
+    """... and the isChildOf association to the parent, per language."""
+
+    case_link_ru = case_id_field(_("CASE parent link (Russian)"))
+    case_link_kk = case_id_field(_("CASE parent link (Kazakh)"))
+
+    class Meta:
+        abstract = True
+
+
 def grade_field(verbose_name):
     return models.PositiveSmallIntegerField(
         verbose_name, validators=[MinValueValidator(MIN_GRADE), MaxValueValidator(MAX_GRADE)]
@@ -78,7 +107,7 @@ class Subject(models.Model):
         return self.name_ru
 
 
-class Framework(models.Model):
+class Framework(CaseIdentifiers):
     """One version of a subject's model curriculum, tied to the ministry order that approved it."""
 
     code = models.CharField(_("code"), max_length=100, unique=True)
@@ -121,7 +150,7 @@ class Framework(models.Model):
         return self.title_ru
 
 
-class TreeNode(models.Model):
+class TreeNode(CaseTreeIdentifiers):
     """What sections and subsections share: a code, names and descriptions in both languages."""
 
     code_sort = code_sort_field()
@@ -131,6 +160,8 @@ class TreeNode(models.Model):
     description_kz = models.TextField(_("description (Kazakh)"), blank=True)
     display_order = models.PositiveIntegerField(_("display order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # Bumped by the database only when the row's content really changes (CASE lastChangeDateTime).
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         abstract = True
@@ -178,7 +209,7 @@ class Subsection(TreeNode):
                 raise ValidationError({"code": error})
 
 
-class LearningOutcome(models.Model):
+class LearningOutcome(CaseTreeIdentifiers):
     """A learning objective. Its code is grade.section.subsection.number (7.2.1.2)."""
 
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="outcomes", verbose_name=_("framework"))

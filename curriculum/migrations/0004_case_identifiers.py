@@ -1,0 +1,225 @@
+"""Stored CASE identifiers: CFItems/{id} and friends become one indexed lookup instead of hashing every
+code of every framework per request. The values are the UUIDv5 of curriculum/case.py (the same as
+published before), computed by a trigger from the framework code and the object's code whoever writes
+the row (ORM, bulk SQL, renumbering); a code change cascades to the children's identifiers.
+Sections and subsections get `updated_at`; the trigger bumps `updated_at` only when a row's content
+really changes (CASE lastChangeDateTime). uuid-ossp is a trusted extension: the database owner may
+create it; it is left in place on reverse (other objects may use it).
+"""
+
+from django.db import migrations, models
+
+# curriculum.case.CASE_NAMESPACE (fixed forever).
+CASE_UUID = """
+CREATE OR REPLACE FUNCTION goso_case_uuid(name text) RETURNS uuid IMMUTABLE STRICT LANGUAGE sql
+AS $$ SELECT public.uuid_generate_v5('d58206d4-0848-48e7-9710-000277360ae9'::uuid, name) $$
+"""
+
+# Ignored when deciding whether a row really changed.
+BOOKKEEPING = "ARRAY['updated_at', 'case_id_ru', 'case_id_kk', 'case_translation_id', 'case_link_ru', 'case_link_kk']"
+
+IDENTIFIERS = f"""
+CREATE OR REPLACE FUNCTION goso_case_identifiers() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    framework_code text;
+    kind text;
+    parent_ru uuid;
+    parent_kk uuid;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF to_jsonb(NEW) - {BOOKKEEPING} IS DISTINCT FROM to_jsonb(OLD) - {BOOKKEEPING} THEN
+            NEW.updated_at := now();
+        ELSE
+            NEW.updated_at := OLD.updated_at;
+        END IF;
+    END IF;
+    IF TG_TABLE_NAME = 'frameworks' THEN
+        NEW.case_id_ru := goso_case_uuid(NEW.code || '/ru');
+        NEW.case_id_kk := goso_case_uuid(NEW.code || '/kk');
+        NEW.case_translation_id := goso_case_uuid(
+            NEW.code || '/kk/isTranslationOf/' || NEW.case_id_kk || '/' || NEW.case_id_ru);
+        RETURN NEW;
+    ELSIF TG_TABLE_NAME = 'goso_sections' THEN
+        kind := 'section';
+        SELECT f.code, f.case_id_ru, f.case_id_kk INTO framework_code, parent_ru, parent_kk
+        FROM frameworks f WHERE f.id = NEW.framework_id;
+    ELSIF TG_TABLE_NAME = 'goso_subsections' THEN
+        kind := 'subsection';
+        SELECT f.code, s.case_id_ru, s.case_id_kk INTO framework_code, parent_ru, parent_kk
+        FROM goso_sections s JOIN frameworks f ON f.id = s.framework_id WHERE s.id = NEW.section_id;
+    ELSE
+        kind := 'outcome';
+        SELECT f.code, s.case_id_ru, s.case_id_kk INTO framework_code, parent_ru, parent_kk
+        FROM goso_subsections s, frameworks f WHERE s.id = NEW.subsection_id AND f.id = NEW.framework_id;
+    END IF;
+    NEW.case_id_ru := goso_case_uuid(framework_code || '/ru/' || kind || '/' || NEW.code);
+    NEW.case_id_kk := goso_case_uuid(framework_code || '/kk/' || kind || '/' || NEW.code);
+    NEW.case_link_ru := goso_case_uuid(framework_code || '/ru/isChildOf/' || NEW.case_id_ru || '/' || parent_ru);
+    NEW.case_link_kk := goso_case_uuid(framework_code || '/kk/isChildOf/' || NEW.case_id_kk || '/' || parent_kk);
+    NEW.case_translation_id := goso_case_uuid(
+        framework_code || '/kk/isTranslationOf/' || NEW.case_id_kk || '/' || NEW.case_id_ru);
+    RETURN NEW;
+END $$
+"""
+
+# A parent's new identifiers change its children's (framework code) or their parent links.
+CASCADE = """
+CREATE OR REPLACE FUNCTION goso_case_identifiers_cascade() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'frameworks' THEN
+        UPDATE goso_sections SET code = code WHERE framework_id = NEW.id;
+    ELSIF TG_TABLE_NAME = 'goso_sections' THEN
+        UPDATE goso_subsections SET code = code WHERE section_id = NEW.id;
+    ELSE
+        UPDATE learning_outcomes SET code = code WHERE subsection_id = NEW.id;
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+TABLES = ("frameworks", "goso_sections", "goso_subsections", "learning_outcomes")
+PARENT_TABLES = TABLES[:3]
+
+
+def _forwards():
+    statements = ['CREATE EXTENSION IF NOT EXISTS "uuid-ossp" SCHEMA public', CASE_UUID, IDENTIFIERS, CASCADE]
+    for table in TABLES:
+        statements.append(
+            f"CREATE TRIGGER {table}_case_identifiers BEFORE INSERT OR UPDATE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION goso_case_identifiers()"
+        )
+    for table in PARENT_TABLES:
+        statements.append(
+            f"CREATE TRIGGER {table}_case_cascade AFTER UPDATE ON {table} FOR EACH ROW "
+            "WHEN (OLD.case_id_ru IS DISTINCT FROM NEW.case_id_ru OR OLD.case_link_ru IS DISTINCT FROM NEW.case_link_ru) "
+            "EXECUTE FUNCTION goso_case_identifiers_cascade()"
+            if table != "frameworks" else
+            f"CREATE TRIGGER {table}_case_cascade AFTER UPDATE ON {table} FOR EACH ROW "
+            "WHEN (OLD.case_id_ru IS DISTINCT FROM NEW.case_id_ru) EXECUTE FUNCTION goso_case_identifiers_cascade()"
+        )
+    # Fill: the owner is subject to FORCEd row-level security, so lift it for the statement.
+    statements += [f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY" for table in TABLES]
+    statements.append("UPDATE frameworks SET code = code")  # cascades to every section, subsection, outcome
+    statements += [f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY" for table in TABLES]
+    return statements
+
+
+def _backwards():
+    return [
+        *(f"DROP TRIGGER IF EXISTS {table}_case_cascade ON {table}" for table in PARENT_TABLES),
+        *(f"DROP TRIGGER IF EXISTS {table}_case_identifiers ON {table}" for table in TABLES),
+        "DROP FUNCTION IF EXISTS goso_case_identifiers_cascade()",
+        "DROP FUNCTION IF EXISTS goso_case_identifiers()",
+        "DROP FUNCTION IF EXISTS goso_case_uuid(text)",
+    ]
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('curriculum', '0003_framework_versions'),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name='framework',
+            name='case_id_kk',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE identifier (Kazakh)'),
+        ),
+        migrations.AddField(
+            model_name='framework',
+            name='case_id_ru',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE identifier (Russian)'),
+        ),
+        migrations.AddField(
+            model_name='framework',
+            name='case_translation_id',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE translation link'),
+        ),
+        migrations.AddField(
+            model_name='learningoutcome',
+            name='case_id_kk',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE identifier (Kazakh)'),
+        ),
+        migrations.AddField(
+            model_name='learningoutcome',
+            name='case_id_ru',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE identifier (Russian)'),
+        ),
+        migrations.AddField(
+            model_name='learningoutcome',
+            name='case_link_kk',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE parent link (Kazakh)'),
+        ),
+        migrations.AddField(
+            model_name='learningoutcome',
+            name='case_link_ru',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE parent link (Russian)'),
+        ),
+        migrations.AddField(
+            model_name='learningoutcome',
+            name='case_translation_id',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE translation link'),
+        ),
+        migrations.AddField(
+            model_name='section',
+            name='case_id_kk',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE identifier (Kazakh)'),
+        ),
+        migrations.AddField(
+            model_name='section',
+            name='case_id_ru',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE identifier (Russian)'),
+        ),
+        migrations.AddField(
+            model_name='section',
+            name='case_link_kk',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE parent link (Kazakh)'),
+        ),
+        migrations.AddField(
+            model_name='section',
+            name='case_link_ru',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE parent link (Russian)'),
+        ),
+        migrations.AddField(
+            model_name='section',
+            name='case_translation_id',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE translation link'),
+        ),
+        migrations.AddField(
+            model_name='section',
+            name='updated_at',
+            field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
+        ),
+        migrations.AddField(
+            model_name='subsection',
+            name='case_id_kk',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE identifier (Kazakh)'),
+        ),
+        migrations.AddField(
+            model_name='subsection',
+            name='case_id_ru',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE identifier (Russian)'),
+        ),
+        migrations.AddField(
+            model_name='subsection',
+            name='case_link_kk',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE parent link (Kazakh)'),
+        ),
+        migrations.AddField(
+            model_name='subsection',
+            name='case_link_ru',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE parent link (Russian)'),
+        ),
+        migrations.AddField(
+            model_name='subsection',
+            name='case_translation_id',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE translation link'),
+        ),
+        migrations.AddField(
+            model_name='subsection',
+            name='updated_at',
+            field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
+        ),
+        migrations.RunSQL(_forwards(), reverse_sql=_backwards()),
+    ]
