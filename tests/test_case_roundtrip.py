@@ -138,12 +138,78 @@ def test_package_shape(db, tmp_path):
     assert {a["associationType"] for a in ru["CFAssociations"]} == {"isChildOf"}
     by_code = {item["humanCodingScheme"]: item for item in kk["CFItems"]}
     assert (by_code["1"]["fullStatement"], by_code["1"]["language"]) == ("Бөлім 1", "kk")
-    assert (by_code["2"]["fullStatement"], by_code["2"]["language"]) == ("Раздел 2", "ru")  # no Kazakh name
+    # No Kazakh name: the Russian one, marked as Russian, and the missing translation said in the notes.
+    assert (by_code["2"]["fullStatement"], by_code["2"]["language"]) == ("Раздел 2", "ru")
+    assert "мәтіні жоқ" in by_code["2"]["notes"] and "notes" not in by_code["1"]
     assert by_code["7.2.1.10"]["educationLevel"] == ["07"]
-    parent = {a["originNodeURI"]["title"]: a["destinationNodeURI"]["identifier"] for a in kk["CFAssociations"]}
+    parent = {a["originNodeURI"]["title"]: a["destinationNodeURI"]["identifier"]
+              for a in kk["CFAssociations"] if a["associationType"] == "isChildOf"}
     assert parent["1.2"] == by_code["1"]["identifier"] and parent["1"] == kk["CFDocument"]["identifier"]
     # One identifier per object and language: the two packages share none.
     assert not {i["identifier"] for i in ru["CFItems"]} & {i["identifier"] for i in kk["CFItems"]}
+
+
+def test_semantics(db, tmp_path):
+    data = rich_framework()
+    data["sections"][0]["subsections"][1]["display_order"] = 0  # 1.2 before 1.1
+    import_goso_file(path=write_json(tmp_path / "f.json", data))
+    ru, kk = export("goso_test", "ru"), export("goso_test", "kk")
+    for package in (ru, kk):
+        validate(package)
+        children = {}
+        for a in package["CFAssociations"]:
+            if a["associationType"] == "isChildOf":
+                children.setdefault(a["destinationNodeURI"]["identifier"], []).append(
+                    (a["sequenceNumber"], a["originNodeURI"]["title"]))
+        for siblings in children.values():  # 1, 2, 3... in GOSO order, no ties
+            assert sorted(number for number, _code in siblings) == list(range(1, len(siblings) + 1))
+        ranks = {code: number for siblings in children.values() for number, code in siblings}
+        assert (ranks["1.2"], ranks["1.1"]) == (1, 2) and (ranks["2"], ranks["1"]) == (1, 2)  # section 1: display order 7
+        types = {t["uri"]: t for t in package["CFDefinitions"]["CFItemTypes"]}
+        for item in package["CFItems"]:
+            assert types[item["CFItemTypeURI"]["uri"]]["title"] == item["CFItemType"]
+        document = package["CFDocument"]
+        assert document["subjectURI"][0]["identifier"] == package["CFDefinitions"]["CFSubjects"][0]["identifier"]
+        assert document["officialSourceURL"].startswith("https://")
+        # A sample outcome (demonstration text) is never published as the adopted standard.
+        assert document["adoptionStatus"] == "Draft"
+        sample = next(i for i in package["CFItems"] if i["humanCodingScheme"] == "5.1.1.1")
+        assert "notes" in sample and sample["extensions"]["goso"]["is_sample"] is True
+    assert [t["title"] for t in kk["CFDefinitions"]["CFItemTypes"]] == ["Бөлім", "Бөлімше", "Оқу мақсаты"]
+    assert kk["CFDocument"]["title"] == "Сынақ бағдарламасы" and kk["CFDocument"]["publisher"] == "Министрлік"
+    assert "frameworkType" not in kk["CFDocument"] and ru["CFDocument"]["frameworkType"]
+    # kk is a translation of ru: the document and every item.
+    translations = {(a["originNodeURI"]["identifier"], a["destinationNodeURI"]["identifier"])
+                    for a in kk["CFAssociations"] if a["associationType"] == "isTranslationOf"}
+    ru_ids = {i["humanCodingScheme"]: i["identifier"] for i in ru["CFItems"]}
+    assert translations == {(kk["CFDocument"]["identifier"], ru["CFDocument"]["identifier"])} | {
+        (i["identifier"], ru_ids[i["humanCodingScheme"]]) for i in kk["CFItems"]}
+    with super_admin_context():
+        LearningOutcome.objects.filter(is_sample=True).update(is_sample=False)
+    assert export("goso_test", "ru")["CFDocument"]["adoptionStatus"] == "Adopted"
+
+
+def test_accepted_version_links_are_replaced_by(db, tmp_path):
+    from curriculum.models import OutcomeVersionLink
+
+    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    second = rich_framework()
+    second["framework"]["code"] = "goso_test_2"
+    import_goso_file(path=write_json(tmp_path / "g.json", second))
+    with super_admin_context():
+        old = LearningOutcome.objects.get(framework__code="goso_test", code="5.1.1.2")
+        new = LearningOutcome.objects.get(framework__code="goso_test_2", code="5.1.1.2")
+        OutcomeVersionLink.objects.create(old_outcome=old, new_outcome=new, kind="same_code", similarity=1,
+                                          status="accepted")
+        OutcomeVersionLink.objects.create(
+            old_outcome=LearningOutcome.objects.get(framework__code="goso_test", code="5.1.1.1"),
+            new_outcome=LearningOutcome.objects.get(framework__code="goso_test_2", code="5.1.1.1"),
+            kind="same_code", similarity=1, status="proposed")
+    package = export("goso_test", "ru")
+    validate(package)
+    replaced = [(a["originNodeURI"]["identifier"], a["destinationNodeURI"]["identifier"])
+                for a in package["CFAssociations"] if a["associationType"] == "replacedBy"]
+    assert replaced == [(str(old.case_id_ru), str(new.case_id_ru))]
 
 
 def test_export_command_writes_a_package(db, tmp_path):

@@ -44,7 +44,7 @@ def get(client, path, **headers):
 
 
 def test_documents_are_listed_for_anyone_with_uris_from_the_setting(client, imported):
-    response = client.get("/ims/case/v1p1/CFDocuments", HTTP_HOST="127.0.0.1")
+    response = client.get("/ims/case/v1p1/CFDocuments", HTTP_HOST="localhost")
     assert response.status_code == 200
     documents = response.json()["CFDocuments"]
     assert {(d["identifier"], d["language"]) for d in documents} == {(imported["ru"], "ru"), (imported["kk"], "kk")}
