@@ -509,8 +509,34 @@ def _goso_extension(case_object: dict, path: str, problems: Problems) -> dict:
     return extension if isinstance(extension, dict) else {}
 
 
-def _goso_rows(tree: _Tree, language: str, problems: Problems):
-    """Sections (with subsections) and outcomes in the GOSO JSON format, plus GOSO path -> CASE path."""
+def _existing_rows(framework: Framework | None) -> dict:
+    """(kind, code) -> the GOSO fields of the framework's rows today, and (kind, code) of each stored
+    identifier: what a package without our extensions leaves as it is (three queries)."""
+    rows, identifiers = {}, {}
+    if framework is None:
+        return rows, identifiers
+    for kind, queryset, names in (
+        ("section", Section.objects.filter(framework=framework), NODE_FIELDS),
+        ("subsection", Subsection.objects.filter(section__framework=framework), NODE_FIELDS),
+        ("outcome", LearningOutcome.objects.filter(framework=framework), OUTCOME_FIELDS),
+    ):
+        for row in queryset.only("code", "case_id_ru", "case_id_kk", *names):
+            rows[(kind, row.code)] = {name: getattr(row, name) for name in names}
+            for language in LANGUAGES:
+                identifiers[str(getattr(row, f"case_id_{language}"))] = (kind, row.code)
+    return rows, identifiers
+
+
+def _contradiction(problems, path, field, extension_value, case_field, case_value):
+    problems.add(f"{path}.extensions.goso.{field}", _(
+        '"%(extension)s" contradicts %(case_field)s "%(case)s"; extensions may add to the CASE fields, never change them'
+    ) % {"extension": extension_value, "case_field": case_field, "case": case_value})
+
+
+def _goso_rows(tree: _Tree, language: str, problems: Problems, existing=None):
+    """Sections (with subsections) and outcomes in the GOSO JSON format, plus GOSO path -> CASE path.
+    `existing`: the target framework's rows and identifiers (fields a package without extensions keeps)."""
+    existing_rows, existing_ids = existing or ({}, {})
     suffix = FIELD_SUFFIX[language]
     kinds, codes, foreign = {}, {}, []
     for identifier, item in tree.items.items():
@@ -558,7 +584,23 @@ def _goso_rows(tree: _Tree, language: str, problems: Problems):
         statement = item["fullStatement"]
         statement_language = _language_of(item) if item.get("language") else language
         text_key = "title" if kind == "outcome" else "name"
-        row = {"code": code, **extension}
+        if identifier in existing_ids and existing_ids[identifier] != (kind, code):
+            problems.add(f"{path}.humanCodingScheme", _(
+                '"%(code)s" contradicts the identifier, which is %(kind)s "%(known)s" of this framework'
+            ) % {"code": code, "kind": existing_ids[identifier][0], "known": existing_ids[identifier][1]})
+            continue
+        if "code" in extension and extension["code"] != code:
+            _contradiction(problems, path, "code", extension["code"], "humanCodingScheme", code)
+            continue
+        levels = item.get("educationLevel") or []
+        if kind == "outcome" and "grade" in extension and levels and [f"{extension['grade']:02d}" if isinstance(
+                extension["grade"], int) else extension["grade"]] != levels:
+            _contradiction(problems, path, "grade", extension["grade"], "educationLevel", ", ".join(levels))
+            continue
+        row = {"code": code, **existing_rows.get((kind, code), {}), **extension}
+        enumeration = item.get("listEnumeration")
+        if "display_order" not in extension and isinstance(enumeration, str) and enumeration.isdigit():
+            row["display_order"] = int(enumeration)
         row[f"{text_key}_{FIELD_SUFFIX[statement_language]}"] = statement
         if statement_language != language:  # the Kazakh package fell back to Russian: no Kazakh text
             row.setdefault(f"{text_key}_{suffix}", None)
@@ -576,8 +618,11 @@ def _goso_rows(tree: _Tree, language: str, problems: Problems):
         return None
 
     def order(identifier):
+        # A display_order of the wrong type sorts as 0 here and is reported by the GOSO rules.
         row = nodes[identifier][1]
-        return (row.get("display_order") or 0, code_sort_key(row["code"]))
+        display_order = row.get("display_order")
+        valid = isinstance(display_order, int) and not isinstance(display_order, bool)
+        return (display_order if valid else 0, code_sort_key(row["code"]))
 
     case_paths = {}
     sections = []
@@ -608,30 +653,65 @@ def goso_document_from_package(data, *, subject_code: str | None = None, source=
         raise ImportFileError(source, problems)
     tree = _Tree(data, problems)
     language = _language_of(tree.document)
-    rows = _goso_rows(tree, language, problems) if not problems else None
+    extension = _goso_extension(tree.document, "CFDocument", problems)
+    framework_extension = extension.get("framework") or {}
+    if not isinstance(framework_extension, dict):
+        problems.add("CFDocument.extensions.goso.framework", _("expected an object"))
+        framework_extension = {}
+    target = _target_framework(tree.document, language, framework_extension, problems)
+    rows = _goso_rows(tree, language, problems, _existing_rows(target)) if not problems else None
     if rows is None:
         raise ImportFileError(source, problems)
     sections, outcomes, case_paths = rows
 
-    extension = _goso_extension(tree.document, "CFDocument", problems)
-    framework = extension.get("framework") or {}
-    if not isinstance(framework, dict):
-        problems.add("CFDocument.extensions.goso.framework", _("expected an object"))
-    subject = {"code": subject_code} if subject_code else extension.get("subject")
+    current = framework_as_goso(target) if target else {"subject": None, "framework": {}}
+    subject = {"code": subject_code} if subject_code else (extension.get("subject") or current["subject"])
     if not subject:
         problems.add("CFDocument", _(
             "the package names no GOSO subject; import it into an existing subject with --subject CODE"
         ))
-    if problems:
-        raise ImportFileError(source, problems)
-    framework = dict(framework)
-    framework.setdefault("code", f"case-{tree.document['identifier'].lower()}")
     # A Kazakh package may carry the Russian title (the framework has no Kazakh one).
     title_language = extension.get("title_language") if extension.get("title_language") in FIELD_SUFFIX else language
-    framework[f"title_{FIELD_SUFFIX[title_language]}"] = tree.document["title"]
+    title_key = f"title_{FIELD_SUFFIX[title_language]}"
+    if title_key in framework_extension and framework_extension[title_key] != tree.document["title"]:
+        _contradiction(problems, "CFDocument", f"framework.{title_key}", framework_extension[title_key], "title",
+                       tree.document["title"])
+    if problems:
+        raise ImportFileError(source, problems)
+    framework = current["framework"] | framework_extension
+    framework.setdefault("code", f"case-{tree.document['identifier'].lower()}")
+    framework[title_key] = tree.document["title"]
     framework.setdefault("title_ru", tree.document["title"])
     document = {"subject": subject, "framework": framework, "sections": sections, "outcomes": outcomes}
     return document, case_paths | {"framework": "CFDocument", "subject": "CFDocument.extensions.goso.subject"}
+
+
+def _target_framework(document: dict, language: str, framework_extension: dict, problems: Problems):
+    """The framework this package updates: the one whose CFDocument identifier it carries (None: a new
+    one). The extension's framework code may repeat that, never name another framework."""
+    identifier = document["identifier"].lower()
+    ref = case_object_find(identifier=uuid.UUID(identifier))
+    code = framework_extension.get("code")
+    if ref is not None and ref.kind == "document" and ref.role == "object":
+        target = Framework.objects.select_related("subject").get(pk=ref.pk)
+        if code is not None and code != target.code:
+            problems.add("CFDocument.extensions.goso.framework.code", _(
+                '"%(code)s" contradicts the CFDocument identifier %(id)s, which is framework "%(target)s"'
+            ) % {"code": code, "id": identifier, "target": target.code})
+        if ref.language != language:
+            problems.add("CFDocument.language", _(
+                '"%(language)s" contradicts the identifier %(id)s, which is the "%(known)s" document of "%(target)s"'
+            ) % {"language": document.get("language"), "id": identifier, "known": ref.language, "target": target.code})
+        return target
+    if ref is not None:
+        problems.add("CFDocument.identifier", _("%(id)s is not a CFDocument here but a %(kind)s") % {
+            "id": identifier, "kind": ref.kind})
+    elif code is not None and document_identifier(str(code), language) != identifier:
+        problems.add("CFDocument.extensions.goso.framework.code", _(
+            '"%(code)s" is not the framework of the CFDocument identifier %(id)s (a package updates only the '
+            "framework whose identifier it carries)"
+        ) % {"code": code, "id": identifier})
+    return None
 
 
 def _case_error(error: str, case_paths: dict) -> str:
@@ -646,7 +726,11 @@ def _case_error(error: str, case_paths: dict) -> str:
 def import_case_file(*, path, subject_code: str | None = None, dry_run=False, deactivate_missing=False):
     """Import a CASE CFPackage file (ours or another GOSO-shaped one) as a framework; all or nothing."""
     source = str(path)
-    document, case_paths = goso_document_from_package(read_json_file(path), subject_code=subject_code, source=source)
+    try:
+        document, case_paths = goso_document_from_package(read_json_file(path), subject_code=subject_code,
+                                                          source=source)
+    except RecursionError:
+        raise ImportFileError(source, [_("the JSON is nested too deeply to be a CASE package")]) from None
     try:
         return import_goso_document(document, source=source, dry_run=dry_run, deactivate_missing=deactivate_missing)
     except ImportFileError as error:

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -53,9 +54,19 @@ def second_parent(p):
     p["CFAssociations"].append(extra)
 
 
-def recode(code, new):
+def recode(code, new, *, keep_identifier=False):
+    """Item `code` as a new item coded `new` (a fresh identifier, its associations following)."""
     def change(p):
-        items_by_code(p)[code]["humanCodingScheme"] = new
+        item = items_by_code(p)[code]
+        item["humanCodingScheme"] = new
+        if keep_identifier:
+            return
+        old, fresh = item["identifier"], str(uuid.uuid5(uuid.NAMESPACE_URL, new))
+        item["identifier"] = fresh
+        for association in p["CFAssociations"]:
+            for end in ("originNodeURI", "destinationNodeURI"):
+                if association[end]["identifier"] == old:
+                    association[end]["identifier"] = fresh
     return change
 
 
@@ -80,6 +91,14 @@ CASES = {
     "subsection code of another section": (recode("2.1", "1.3"), 'CFItems[4].humanCodingScheme: "1.3" does not start with its section code "2"'),
     "outcome code of another grade": (recode("5.1.1.2", "6.1.1.2"), 'CFItems[6].humanCodingScheme: "6.1.1.2" does not agree with grade 5'),
     "not a GOSO code": (recode("1", "A"), 'CFItems[0].humanCodingScheme: "A" is not a GOSO code'),
+    "code contradicting its identifier": (recode("5.1.1.2", "5.1.1.3", keep_identifier=True), 'CFItems[6].humanCodingScheme: "5.1.1.3" contradicts the identifier, which is outcome "5.1.1.2" of this framework'),
+    "extension code contradicting humanCodingScheme": (lambda p: items_by_code(p)["5.1.1.2"]["extensions"]["goso"].update(code="5.1.1.9"), 'CFItems[6].extensions.goso.code: "5.1.1.9" contradicts humanCodingScheme "5.1.1.2"'),
+    "extension grade contradicting educationLevel": (lambda p: items_by_code(p)["5.1.1.2"]["extensions"]["goso"].update(grade=6), 'CFItems[6].extensions.goso.grade: "6" contradicts educationLevel "05"'),
+    "extension title contradicting the document title": (lambda p: p["CFDocument"]["extensions"]["goso"]["framework"].update(title_ru="Другая"), 'CFDocument.extensions.goso.framework.title_ru: "Другая" contradicts title'),
+    "extension pointing at another framework": (lambda p: p["CFDocument"]["extensions"]["goso"]["framework"].update(code="goso_other"), 'CFDocument.extensions.goso.framework.code: "goso_other" contradicts the CFDocument identifier'),
+    "display_order of the wrong type": (lambda p: items_by_code(p)["1.1"]["extensions"]["goso"].update(display_order="first"), "CFItems[2].display_order (sections[1].subsections[0]): expected"),
+    "a cycle": (lambda p: association_of(p, "1").update(destinationNodeURI=copy.deepcopy(association_of(p, "1.1")["originNodeURI"])), 'CFAssociations[0]: section "1" is a child of subsection "1.1"; expected the document'),
+    "an item identifier naming the document": (lambda p: items_by_code(p)["2"].update(identifier=p["CFDocument"]["identifier"]), "CFAssociations"),
     "duplicate identifier": (duplicate_identifier, "CFItems[1].identifier: duplicate identifier"),
     "extension not an object": (lambda p: p["CFItems"][2].update(extensions={"goso": "x"}), "CFItems[2].extensions.goso: expected an object"),
     "document extension not an object": (lambda p: p["CFDocument"].update(extensions={"goso": ["x"]}), "CFDocument.extensions.goso: expected an object"),
