@@ -255,3 +255,83 @@ def test_the_empty_sample_imports_into_a_named_subject(db, subject):
     with super_admin_context():
         framework = Framework.objects.get(code="case-d0000000-0000-0000-0000-000000000000")
         assert framework.title_ru == "Test Framework External Empty" and framework.subject == subject
+
+
+def strip_extensions(value):
+    if isinstance(value, dict):
+        return {key: strip_extensions(item) for key, item in value.items() if key not in ("extensions", "caseVersion",
+                                                                                           "frameworkType")}
+    if isinstance(value, list):
+        return [strip_extensions(item) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_our_package_stripped_of_extensions_is_recognised_and_changes_nothing(db, tmp_path, language):
+    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    before = framework_state("goso_test")
+    frameworks = Framework.objects.count()
+    stripped = strip_extensions(export("goso_test", language))
+    validate(stripped)
+    snapshot = database_snapshot()
+    report = import_case_file(path=write_json(tmp_path / "stripped.json", stripped))
+    assert not report.changes_anything, report.plan_lines()
+    assert database_snapshot() == snapshot
+    assert Framework.objects.count() == frameworks and framework_state("goso_test") == before
+
+
+def test_a_stripped_package_with_an_edit_updates_only_that(db, tmp_path):
+    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    before = framework_state("goso_test")
+    stripped = strip_extensions(export("goso_test", "kk"))
+    item = next(i for i in stripped["CFItems"] if i["humanCodingScheme"] == "5.1.1.2")
+    item["fullStatement"] = "мақсат 2 (жаңа)"
+    import_case_file(path=write_json(tmp_path / "stripped.json", stripped))
+    after = framework_state("goso_test")
+    changed = [row for row in after["outcomes"] if row not in before["outcomes"]]
+    assert [(row[0], row[4]) for row in changed] == [("5.1.1.2", "мақсат 2 (жаңа)")]
+    assert {k: v for k, v in after.items() if k != "outcomes"} == {k: v for k, v in before.items() if k != "outcomes"}
+
+
+def test_a_package_updates_only_the_framework_whose_identifier_it_carries(db, tmp_path):
+    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    other = rich_framework()
+    other["framework"]["code"] = "goso_algebra"
+    import_goso_file(path=write_json(tmp_path / "g.json", other))
+    package = export("goso_test", "ru")
+    package["CFDocument"]["extensions"]["goso"]["framework"]["code"] = "goso_algebra"  # retarget attempt
+    snapshot = database_snapshot()
+    with pytest.raises(ImportFileError) as error:
+        import_case_file(path=write_json(tmp_path / "p.json", package), dry_run=True)
+    assert 'CFDocument.extensions.goso.framework.code: "goso_algebra" contradicts the CFDocument identifier' in (
+        error.value.messages[0])
+    # A new identifier may not borrow an existing framework's code either.
+    package["CFDocument"]["identifier"] = "5f0e9d36-7e0c-4d3a-9c7e-6d0e1b8b0a11"
+    with pytest.raises(ImportFileError) as error:
+        import_case_file(path=write_json(tmp_path / "q.json", package))
+    assert any('is not the framework of the CFDocument identifier 5f0e9d36' in m for m in error.value.messages)
+    assert database_snapshot() == snapshot
+
+
+def test_malformed_files_are_clear_errors(db, tmp_path, settings):
+    snapshot = database_snapshot()
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"CFDocument": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    latin = tmp_path / "latin.json"
+    latin.write_bytes('{"CFDocument": {"title": "Математика"}}'.encode("cp1251"))
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 2048 + b"{}")
+    for path, expected in ((deep, "nested too deeply"), (latin, "UTF-8"), (big, "GOSO_IMPORT_MAX_FILE_BYTES")):
+        settings.GOSO_IMPORT_MAX_FILE_BYTES = 1024 if path == big else 80 * 1024 * 1024
+        with pytest.raises(ImportFileError) as error:
+            import_case_file(path=path)
+        assert expected in " ".join(error.value.messages), error.value.messages
+    assert database_snapshot() == snapshot
+
+
+def test_the_import_limit_is_a_real_setting_above_our_largest_exports():
+    from django.conf import settings as django_settings
+
+    from curriculum.importing import max_file_bytes
+
+    assert max_file_bytes() == django_settings.GOSO_IMPORT_MAX_FILE_BYTES >= 70 * 1024 * 1024
