@@ -132,10 +132,12 @@ def _integer(request, name, default, minimum, maximum=None):
     except ValueError:
         value = None
     if value is None or value < minimum or (maximum is not None and value > maximum):
-        raise CaseError(400, "invaliddata", _(
-            "%(name)s must be a whole number from %(minimum)s%(maximum)s, not \"%(value)s\"."
-        ) % {"name": name, "minimum": minimum, "maximum": f" to {maximum}" if maximum else "", "value": raw},
-            field=name)
+        if maximum is None:
+            message = _('%(name)s must be a whole number of at least %(minimum)s, not "%(value)s".')
+        else:
+            message = _('%(name)s must be a whole number from %(minimum)s to %(maximum)s, not "%(value)s".')
+        raise CaseError(400, "invaliddata", message % {
+            "name": name, "minimum": minimum, "maximum": maximum, "value": raw}, field=name)
     return value
 
 
