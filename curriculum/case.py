@@ -186,8 +186,14 @@ class _PackageWriter:
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES}")
         self.framework, self.language, self.base_url = framework, language, base_url
-        self.document = framework_document(framework=framework, language=language, base_url=base_url)
-        self.document_link = _link(self.document["title"], self.document["identifier"], self.document["uri"])
+        identifier = _case_id(framework, language)
+        title, _title_language = _localized(framework.title_ru, framework.title_kz, language)
+        self.document_link = _link(title, identifier, case_uri(base_url, "CFDocuments", identifier))
+
+    @property
+    def document(self) -> dict:
+        # Built on demand: an item or association needs only the link (no query for samples).
+        return framework_document(framework=self.framework, language=self.language, base_url=self.base_url)
 
     def item_type_link(self, kind) -> dict:
         identifier = item_type_identifier(kind, self.language)

@@ -239,6 +239,8 @@ class LearningOutcome(CaseTreeIdentifiers):
         indexes = [
             models.Index(fields=["framework", "code_sort"], name="learning_outcomes_fw_sort_idx"),
             models.Index(fields=["subsection"], name="learning_outcomes_subsec_idx"),
+            # Does a framework contain sample outcomes (CASE adoptionStatus "Draft")?
+            models.Index(fields=["framework"], condition=Q(is_sample=True), name="learning_outcomes_samples_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["framework", "code"], name="learning_outcomes_code_unique_per_framework"),

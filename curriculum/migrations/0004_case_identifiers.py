@@ -221,5 +221,9 @@ class Migration(migrations.Migration):
             name='updated_at',
             field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
         ),
+        migrations.AddIndex(
+            model_name='learningoutcome',
+            index=models.Index(condition=models.Q(('is_sample', True)), fields=['framework'], name='learning_outcomes_samples_idx'),
+        ),
         migrations.RunSQL(_forwards(), reverse_sql=_backwards()),
     ]
