@@ -30,7 +30,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 
 from curriculum.codes import (
@@ -121,9 +121,10 @@ def _case_id(row, language) -> str:
 @dataclass(frozen=True)
 class CaseRef:
     """What an identifier names: a framework object (kind, pk) in a language, as the object itself
-    ("object"), its isChildOf association ("isChildOf") or its kk -> ru isTranslationOf association."""
+    ("object"), its isChildOf association ("isChildOf") or its kk -> ru isTranslationOf association; or an
+    accepted outcome version link ("replacedBy")."""
 
-    kind: str  # "document", "section", "subsection", "outcome"
+    kind: str  # "document", "section", "subsection", "outcome", "version_link"
     pk: int
     language: str
     role: str
@@ -133,11 +134,13 @@ _TABLES = {"document": "frameworks", "section": "goso_sections", "subsection": "
            "outcome": "learning_outcomes"}
 _COLUMNS = (("case_id_ru", "ru", "object"), ("case_id_kk", "kk", "object"), ("case_link_ru", "ru", "isChildOf"),
             ("case_link_kk", "kk", "isChildOf"), ("case_translation_id", "kk", "isTranslationOf"))
-LOOKUP_SQL = " UNION ALL ".join(
-    f"(SELECT '{kind}', id, '{language}', '{role}' FROM {table} WHERE {column} = %(id)s)"
-    for kind, table in _TABLES.items() for column, language, role in _COLUMNS
-    if not (kind == "document" and role == "isChildOf")
-) + " LIMIT 1"
+LOOKUP_SQL = " UNION ALL ".join([
+    *(f"(SELECT '{kind}', id, '{language}', '{role}' FROM {table} WHERE {column} = %(id)s)"
+      for kind, table in _TABLES.items() for column, language, role in _COLUMNS
+      if not (kind == "document" and role == "isChildOf")),
+    *(f"(SELECT 'version_link', id, '{language}', 'replacedBy' FROM outcome_version_links "
+      f"WHERE case_id_{language} = %(id)s AND status = 'accepted')" for language in LANGUAGES),
+]) + " LIMIT 1"
 
 
 def case_object_find(*, identifier: uuid.UUID) -> CaseRef | None:
@@ -255,13 +258,16 @@ class _PackageWriter:
     def replaced_by(self, link: OutcomeVersionLink) -> dict:
         old, new = link.old_outcome, link.new_outcome
         old_id, new_id = _case_id(old, self.language), _case_id(new, self.language)
-        identifier = case_identifier("replacedBy", self.language, old_id, new_id)
+        identifier = _case_id(link, self.language)
         return {
             "identifier": identifier, "uri": case_uri(self.base_url, "CFAssociations", identifier),
             "associationType": "replacedBy",
             "originNodeURI": _link(old.code, old_id, case_uri(self.base_url, "CFItems", old_id)),
             "destinationNodeURI": _link(new.code, new_id, case_uri(self.base_url, "CFItems", new_id)),
-            "lastChangeDateTime": _timestamp(link.decided_at or link.created_at), "CFDocumentURI": self.document_link,
+            "lastChangeDateTime": _timestamp(link.decided_at or link.created_at),
+            # The association belongs to the old version's document, in whichever package it is listed.
+            "CFDocumentURI": self.document_link if old.framework_id == self.framework.pk else _PackageWriter(
+                old.framework, self.language, self.base_url).document_link,
         }
 
     def definitions(self) -> dict:
@@ -333,9 +339,11 @@ def framework_package(*, framework: Framework, language: str, base_url: str) -> 
                 associations.append(writer.translation_of(kind, row))
     if language == "kk":
         associations.append(writer.translation_of("document", framework))
+    # Both directions: the old version's package says what replaced its items, the new one's what they replace.
     accepted = OutcomeVersionLink.objects.filter(
-        status=OutcomeVersionLink.Status.ACCEPTED, old_outcome__framework=framework,
-    ).select_related("old_outcome", "new_outcome").order_by("old_outcome__code_sort", "new_outcome_id")
+        Q(old_outcome__framework=framework) | Q(new_outcome__framework=framework),
+        status=OutcomeVersionLink.Status.ACCEPTED,
+    ).select_related("old_outcome__framework", "new_outcome").order_by("old_outcome__code_sort", "new_outcome_id")
     associations += [writer.replaced_by(link) for link in accepted]
     return {"CFDocument": writer.document, "CFItems": items, "CFAssociations": associations,
             "CFDefinitions": writer.definitions()}

@@ -291,10 +291,22 @@ def _child_of(writer, kind, row):
     return writer.child_of(kind, row, _parent_link(writer, kind, row), _sequence(kind, row))
 
 
+def _version_link(ref: CaseRef):
+    """An accepted version link whose old outcome's framework is published (one query), or None."""
+    link = OutcomeVersionLink.objects.select_related(
+        "old_outcome__framework__subject", "new_outcome").filter(pk=ref.pk).first()
+    framework = link.old_outcome.framework if link else None
+    return link if framework and framework.is_active and not framework.deleted_at else None
+
+
 @case_endpoint
 def cf_association(request, identifier):
-    ref = _found(identifier, ("document", *KINDS), roles=("isChildOf", "isTranslationOf"))
-    if ref is not None and ref.kind == "document":
+    ref = _found(identifier, ("document", "version_link", *KINDS), roles=("isChildOf", "isTranslationOf", "replacedBy"))
+    if ref is not None and ref.kind == "version_link":
+        if link := _version_link(ref):
+            writer = _PackageWriter(link.old_outcome.framework, ref.language, case_base_url())
+            return writer.replaced_by(link), link.decided_at or link.created_at, {}
+    elif ref is not None and ref.kind == "document":
         framework = _published_framework(ref.pk)
         if framework is not None:
             writer = _PackageWriter(framework, "kk", case_base_url())
@@ -329,7 +341,7 @@ def cf_item_associations(request, identifier):
         links = OutcomeVersionLink.objects.filter(status=OutcomeVersionLink.Status.ACCEPTED).filter(
             old_outcome=row) | OutcomeVersionLink.objects.filter(
             status=OutcomeVersionLink.Status.ACCEPTED, new_outcome=row)
-        associations += [writer.replaced_by(link) for link in links.select_related("old_outcome", "new_outcome")]
+        associations += [writer.replaced_by(link) for link in links.select_related("old_outcome__framework", "new_outcome")]
     return {"CFItem": writer.item(ref.kind, row), "CFAssociations": associations}, row.updated_at, {}
 
 

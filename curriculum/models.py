@@ -295,6 +295,9 @@ class OutcomeVersionLink(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The CASE replacedBy association (old -> new) per language, kept by a trigger (migration 0004).
+    case_id_ru = case_id_field(_("CASE identifier (Russian)"))
+    case_id_kk = case_id_field(_("CASE identifier (Kazakh)"))
 
     class Meta:
         db_table = "outcome_version_links"

@@ -210,6 +210,22 @@ def test_accepted_version_links_are_replaced_by(db, tmp_path):
     replaced = [(a["originNodeURI"]["identifier"], a["destinationNodeURI"]["identifier"])
                 for a in package["CFAssociations"] if a["associationType"] == "replacedBy"]
     assert replaced == [(str(old.case_id_ru), str(new.case_id_ru))]
+    # The new version's package lists the same association (the reverse direction of the link).
+    newer = export("goso_test_2", "ru")
+    assert [a for a in newer["CFAssociations"] if a["associationType"] == "replacedBy"] == [
+        a for a in package["CFAssociations"] if a["associationType"] == "replacedBy"]
+    # Its identifier follows a renumbering of the new outcome (kept by the database).
+    with super_admin_context():
+        Framework.objects.filter(code="goso_test_2").update(code="goso_test_3")
+    renamed = [a for a in export("goso_test", "ru")["CFAssociations"] if a["associationType"] == "replacedBy"]
+    assert renamed[0]["identifier"] != package["CFAssociations"][-1]["identifier"]
+    assert renamed[0]["destinationNodeURI"]["identifier"] == item_identifier_of("goso_test_3", "ru", "outcome", "5.1.1.2")
+
+
+def item_identifier_of(*parts):
+    from curriculum.case import item_identifier
+
+    return item_identifier(*parts)
 
 
 def test_export_command_writes_a_package(db, tmp_path):

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from curriculum.case import case_identifier, document_identifier, item_identifier
 from curriculum.importing import import_goso_file
-from curriculum.models import Framework, LearningOutcome, Section, Subsection
+from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subsection
 from tenants.context import super_admin_context
 from tests.import_snapshot import in_english  # noqa: F401 (fixture)
 from tests.test_case_roundtrip import rich_framework, validate
@@ -78,6 +78,28 @@ def test_package_is_served_valid_and_every_uri_in_it_resolves(client, imported, 
     for association in package["CFAssociations"]:
         for end in ("originNodeURI", "destinationNodeURI"):
             assert client.get(local(association[end]["uri"])).status_code == 200
+
+
+def test_replaced_by_associations_resolve_from_both_versions(client, imported, tmp_path):
+    second = rich_framework()
+    second["framework"]["code"] = "goso_test_2"
+    import_goso_file(path=write_json(tmp_path / "g.json", second))
+    with super_admin_context():
+        OutcomeVersionLink.objects.create(
+            old_outcome=LearningOutcome.objects.get(framework__code="goso_test", code="5.1.1.2"),
+            new_outcome=LearningOutcome.objects.get(framework__code="goso_test_2", code="5.1.1.2"),
+            kind="same_code", similarity=1, status="accepted")
+    for language in ("ru", "kk"):
+        for code in ("goso_test", "goso_test_2"):
+            package = client.get(f"/ims/case/v1p1/CFPackages/{document_identifier(code, language)}").json()
+            validate(package)
+            (association,) = [a for a in package["CFAssociations"] if a["associationType"] == "replacedBy"]
+            assert client.get(local(association["uri"])).json() == association
+            item = client.get(local(association["destinationNodeURI"]["uri"].replace("CFItems", "CFItemAssociations")))
+            assert association in item.json()["CFAssociations"]
+    with super_admin_context():
+        OutcomeVersionLink.objects.update(status="rejected")
+    assert_status_info(client.get(local(association["uri"])), 404, "unknownobject")
 
 
 def test_id_dot_json_is_the_same_resource(client, imported):

@@ -70,19 +70,38 @@ BEGIN
         UPDATE goso_sections SET code = code WHERE framework_id = NEW.id;
     ELSIF TG_TABLE_NAME = 'goso_sections' THEN
         UPDATE goso_subsections SET code = code WHERE section_id = NEW.id;
-    ELSE
+    ELSIF TG_TABLE_NAME = 'goso_subsections' THEN
         UPDATE learning_outcomes SET code = code WHERE subsection_id = NEW.id;
+    ELSE
+        UPDATE outcome_version_links SET old_outcome_id = old_outcome_id
+        WHERE old_outcome_id = NEW.id OR new_outcome_id = NEW.id;
     END IF;
     RETURN NULL;
 END $$
 """
 
+# An accepted version link is published as the replacedBy association old -> new, per language.
+VERSION_LINK = """
+CREATE OR REPLACE FUNCTION goso_case_version_link() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    old_ru uuid; old_kk uuid; new_ru uuid; new_kk uuid;
+BEGIN
+    SELECT case_id_ru, case_id_kk INTO old_ru, old_kk FROM learning_outcomes WHERE id = NEW.old_outcome_id;
+    SELECT case_id_ru, case_id_kk INTO new_ru, new_kk FROM learning_outcomes WHERE id = NEW.new_outcome_id;
+    NEW.case_id_ru := goso_case_uuid('replacedBy/ru/' || old_ru || '/' || new_ru);
+    NEW.case_id_kk := goso_case_uuid('replacedBy/kk/' || old_kk || '/' || new_kk);
+    RETURN NEW;
+END $$
+"""
+
 TABLES = ("frameworks", "goso_sections", "goso_subsections", "learning_outcomes")
-PARENT_TABLES = TABLES[:3]
+PARENT_TABLES = TABLES  # an outcome is the "parent" of its version links
 
 
 def _forwards():
-    statements = ['CREATE EXTENSION IF NOT EXISTS "uuid-ossp" SCHEMA public', CASE_UUID, IDENTIFIERS, CASCADE]
+    statements = ['CREATE EXTENSION IF NOT EXISTS "uuid-ossp" SCHEMA public', CASE_UUID, IDENTIFIERS, CASCADE,
+                  VERSION_LINK, "CREATE TRIGGER outcome_version_links_case_identifiers BEFORE INSERT OR UPDATE ON "
+                  "outcome_version_links FOR EACH ROW EXECUTE FUNCTION goso_case_version_link()"]
     for table in TABLES:
         statements.append(
             f"CREATE TRIGGER {table}_case_identifiers BEFORE INSERT OR UPDATE ON {table} "
@@ -98,14 +117,16 @@ def _forwards():
             "WHEN (OLD.case_id_ru IS DISTINCT FROM NEW.case_id_ru) EXECUTE FUNCTION goso_case_identifiers_cascade()"
         )
     # Fill: the owner is subject to FORCEd row-level security, so lift it for the statement.
-    statements += [f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY" for table in TABLES]
+    statements += [f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY" for table in (*TABLES, "outcome_version_links")]
     statements.append("UPDATE frameworks SET code = code")  # cascades to every section, subsection, outcome
-    statements += [f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY" for table in TABLES]
+    statements += [f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY" for table in (*TABLES, "outcome_version_links")]
     return statements
 
 
 def _backwards():
     return [
+        "DROP TRIGGER IF EXISTS outcome_version_links_case_identifiers ON outcome_version_links",
+        "DROP FUNCTION IF EXISTS goso_case_version_link()",
         *(f"DROP TRIGGER IF EXISTS {table}_case_cascade ON {table}" for table in PARENT_TABLES),
         *(f"DROP TRIGGER IF EXISTS {table}_case_identifiers ON {table}" for table in TABLES),
         "DROP FUNCTION IF EXISTS goso_case_identifiers_cascade()",
@@ -220,6 +241,16 @@ class Migration(migrations.Migration):
             model_name='subsection',
             name='updated_at',
             field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
+        ),
+        migrations.AddField(
+            model_name='outcomeversionlink',
+            name='case_id_kk',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE identifier (Kazakh)'),
+        ),
+        migrations.AddField(
+            model_name='outcomeversionlink',
+            name='case_id_ru',
+            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='CASE identifier (Russian)'),
         ),
         migrations.AddIndex(
             model_name='learningoutcome',
