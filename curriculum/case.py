@@ -441,18 +441,31 @@ def _is_date_time(value) -> bool:
 
 
 @cache
-def package_validator():
-    """The CFPackage schema's validator. Dates and date-times are told apart (the schema's
-    statusStartDate is oneOf date / date-time: without format checks a date would match both)."""
+def case_schema() -> dict:
+    """The CASE 1.0 CFPackage schema with the CASE 1.1 association type isTranslationOf (1.1 publishes no
+    package schema: its additions are checked by their shapes on top of 1.0). Do not modify the result."""
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    association_type = schema["definitions"]["CFPackageAssociation"]["properties"]["associationType"]
+    association_type["enum"] = [*association_type["enum"], *CASE_1_1_ASSOCIATION_TYPES]
+    return schema
+
+
+def case_format_checker():
+    """Dates and date-times told apart (the schema's statusStartDate is oneOf date / date-time: without
+    format checks a date would match both)."""
     import jsonschema
 
     formats = jsonschema.FormatChecker(formats=["date", "email", "ipv4", "ipv6", "regex"])
     formats.checks("date-time", raises=ValueError)(_is_date_time)
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    # CASE 1.1 on top of the 1.0 schema: the isTranslationOf association type.
-    association_type = schema["definitions"]["CFPackageAssociation"]["properties"]["associationType"]
-    association_type["enum"] = [*association_type["enum"], *CASE_1_1_ASSOCIATION_TYPES]
-    return jsonschema.Draft4Validator(schema, format_checker=formats)
+    return formats
+
+
+@cache
+def package_validator():
+    """The CFPackage schema's validator."""
+    import jsonschema
+
+    return jsonschema.Draft4Validator(case_schema(), format_checker=case_format_checker())
 
 
 def _json_path(parts) -> str:

@@ -27,6 +27,7 @@ from curriculum.case import (
     case_uri, content_etag, document_identifier, framework_documents, framework_last_change, framework_package,
     item_type_definition, item_type_identifier, subject_definition, subject_identifier,
 )
+from curriculum.case_openapi import case_openapi
 from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subject, Subsection
 
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -374,6 +375,11 @@ def _none_published(kind):
     return view
 
 
+@case_endpoint
+def discovery(request):
+    return case_openapi(base_url=case_base_url()), None, {}
+
+
 class CaseDownloadAdminMixin:
     """Adds a "CASE" column to a framework admin list: download links to its ru and kk packages."""
 
@@ -391,6 +397,7 @@ class CaseDownloadAdminMixin:
 
 app_name = "case"
 urlpatterns = [
+    path("discovery", discovery, name="discovery"),
     path("CFDocuments", cf_documents, name="cf-documents"),
     path("CFDocuments/<str:identifier>", cf_document, name="cf-document"),
     path("CFPackages/<str:identifier>", cf_package, name="cf-package"),
