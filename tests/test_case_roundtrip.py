@@ -228,13 +228,36 @@ def item_identifier_of(*parts):
     return item_identifier(*parts)
 
 
-def test_export_command_writes_a_package(db, tmp_path):
+def test_export_command_writes_a_package(db, tmp_path, settings):
     import_goso_file(path=write_json(tmp_path / "f.json", small_framework()))
     output = tmp_path / "out.json"
     call_command("export_case", "goso_test", "--language", "kk", "--output", str(output))
     package = json.loads(output.read_text(encoding="utf-8"))
     validate(package)
     assert package["CFDocument"]["language"] == "kk"
+    assert package["CFDocument"]["uri"].startswith(f"{settings.CASE_BASE_URL}/ims/case/v1p1/CFDocuments/")
+
+
+def test_export_uses_the_configured_base_url(db, tmp_path, settings):
+    import_goso_file(path=write_json(tmp_path / "f.json", small_framework()))
+    settings.CASE_BASE_URL = "https://case.edu.kz/"
+    output = tmp_path / "out.json"
+    call_command("export_case", "goso_test", "--output", str(output))
+    package = json.loads(output.read_text(encoding="utf-8"))
+    uris = [package["CFDocument"]["uri"], *(o["uri"] for o in package["CFItems"] + package["CFAssociations"])]
+    assert all(uri.startswith("https://case.edu.kz/ims/case/v1p1/") for uri in uris)
+
+
+def test_the_base_url_setting_is_read_from_the_environment():
+    import os
+    import subprocess
+    import sys
+
+    code = "import django; django.setup(); from django.conf import settings; print(settings.CASE_BASE_URL)"
+    environment = dict(os.environ, CASE_BASE_URL="https://case.example.kz", DJANGO_SETTINGS_MODULE="config.settings")
+    result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.stdout.strip() == "https://case.example.kz"
 
 
 SAMPLE_OUTCOMES = {
