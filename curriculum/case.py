@@ -475,8 +475,25 @@ def _json_path(parts) -> str:
     return path or "$"
 
 
+@cache
+def fast_package_validator():
+    """The same schema compiled by jsonschema-rs: some 50 times faster (0.4 s instead of 20 s for a
+    16,000-outcome package). It only says yes or no; the messages come from package_validator()."""
+    import jsonschema_rs
+
+    def date_time(value):
+        try:
+            return _is_date_time(value)
+        except ValueError:
+            return False
+
+    return jsonschema_rs.Draft4Validator(case_schema(), validate_formats=True, formats={"date-time": date_time})
+
+
 def schema_problems(data) -> list[str]:
     """Disagreements with the CASE CFPackage JSON schema, as "json.path: reason"."""
+    if fast_package_validator().is_valid(data):
+        return []
     errors = sorted(package_validator().iter_errors(data), key=lambda error: list(map(str, error.absolute_path)))
     return [f"{_json_path(error.absolute_path)}: {error.message}" for error in errors]
 

@@ -129,3 +129,13 @@ def test_import_case_command_reports_and_fails(package, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "dangling association" in captured.err
     assert "good.json: framework goso_test: created 0, updated 0, unchanged 10, missing 0 (nothing changed)" in captured.out
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_the_fast_schema_check_agrees_with_the_detailed_one(package, case):
+    from curriculum.case import fast_package_validator, package_validator
+
+    broken = json.loads(json.dumps(package))
+    CASES[case][0](broken)
+    for data in (package, broken):
+        assert fast_package_validator().is_valid(data) == package_validator().is_valid(data)
