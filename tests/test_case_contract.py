@@ -9,10 +9,8 @@ from django.urls import get_resolver
 from curriculum import case_views
 from curriculum.case import case_format_checker, document_identifier
 from curriculum.importing import import_goso_file
-from curriculum.models import LearningOutcome, OutcomeVersionLink
-from tenants.context import super_admin_context
 from tests.import_snapshot import in_english  # noqa: F401 (fixture)
-from tests.test_case_roundtrip import rich_framework
+from tests.test_case_roundtrip import next_version_with_link, rich_framework
 from tests.test_import_goso import write_json
 
 pytestmark = pytest.mark.usefixtures("in_english")
@@ -30,14 +28,7 @@ def openapi(db, client):
 def world(db, tmp_path):
     """Two versions of a framework and an accepted version link: every kind of object exists."""
     import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
-    second = rich_framework()
-    second["framework"]["code"] = "goso_next"
-    import_goso_file(path=write_json(tmp_path / "g.json", second))
-    with super_admin_context():
-        OutcomeVersionLink.objects.create(
-            old_outcome=LearningOutcome.objects.get(framework__code="goso_test", code="5.1.1.2"),
-            new_outcome=LearningOutcome.objects.get(framework__code="goso_next", code="5.1.1.2"),
-            kind="same_code", similarity=1, status="accepted")
+    next_version_with_link(tmp_path, "goso_next")
 
 
 def check(openapi, path, response, schema=None):

@@ -189,18 +189,29 @@ def test_semantics(db, tmp_path):
     assert export("goso_test", "ru")["CFDocument"]["adoptionStatus"] == "Adopted"
 
 
+def next_version_with_link(tmp_path, code, *, status="accepted"):
+    """A second framework `code` like goso_test, and a version link of outcome 5.1.1.2 to it."""
+    from curriculum.models import OutcomeVersionLink
+
+    second = rich_framework()
+    second["framework"]["code"] = code
+    import_goso_file(path=write_json(tmp_path / f"{code}.json", second))
+    with super_admin_context():
+        return OutcomeVersionLink.objects.create(
+            old_outcome=LearningOutcome.objects.get(framework__code="goso_test", code="5.1.1.2"),
+            new_outcome=LearningOutcome.objects.get(framework__code=code, code="5.1.1.2"),
+            kind="same_code", similarity=1, status=status)
+
+
 def test_accepted_version_links_are_replaced_by(db, tmp_path):
     from curriculum.models import OutcomeVersionLink
 
     import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
-    second = rich_framework()
-    second["framework"]["code"] = "goso_test_2"
-    import_goso_file(path=write_json(tmp_path / "g.json", second))
+    link = next_version_with_link(tmp_path, "goso_test_2")
+    old, new = link.old_outcome, link.new_outcome
     with super_admin_context():
-        old = LearningOutcome.objects.get(framework__code="goso_test", code="5.1.1.2")
-        new = LearningOutcome.objects.get(framework__code="goso_test_2", code="5.1.1.2")
-        OutcomeVersionLink.objects.create(old_outcome=old, new_outcome=new, kind="same_code", similarity=1,
-                                          status="accepted")
+        old.refresh_from_db()
+        new.refresh_from_db()
         OutcomeVersionLink.objects.create(
             old_outcome=LearningOutcome.objects.get(framework__code="goso_test", code="5.1.1.1"),
             new_outcome=LearningOutcome.objects.get(framework__code="goso_test_2", code="5.1.1.1"),

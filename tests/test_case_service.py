@@ -13,7 +13,7 @@ from curriculum.importing import import_goso_file
 from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subsection
 from tenants.context import super_admin_context
 from tests.import_snapshot import in_english  # noqa: F401 (fixture)
-from tests.test_case_roundtrip import rich_framework, validate
+from tests.test_case_roundtrip import next_version_with_link, rich_framework, validate
 from tests.test_import_goso import write_json
 
 pytestmark = pytest.mark.usefixtures("in_english")
@@ -81,14 +81,7 @@ def test_package_is_served_valid_and_every_uri_in_it_resolves(client, imported, 
 
 
 def test_replaced_by_associations_resolve_from_both_versions(client, imported, tmp_path):
-    second = rich_framework()
-    second["framework"]["code"] = "goso_test_2"
-    import_goso_file(path=write_json(tmp_path / "g.json", second))
-    with super_admin_context():
-        OutcomeVersionLink.objects.create(
-            old_outcome=LearningOutcome.objects.get(framework__code="goso_test", code="5.1.1.2"),
-            new_outcome=LearningOutcome.objects.get(framework__code="goso_test_2", code="5.1.1.2"),
-            kind="same_code", similarity=1, status="accepted")
+    next_version_with_link(tmp_path, "goso_test_2")
     for language in ("ru", "kk"):
         for code in ("goso_test", "goso_test_2"):
             package = client.get(f"/ims/case/v1p1/CFPackages/{document_identifier(code, language)}").json()
