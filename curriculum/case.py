@@ -767,6 +767,22 @@ def _case_error(error: str, case_paths: dict) -> str:
     return error
 
 
+DATABASE_INTEGER = (-2 ** 31, 2 ** 31 - 1)
+
+
+def _integers_out_of_range(value, path="") -> list[str]:
+    """Whole numbers that no integer column can hold (the GOSO rules check types, the database the rest)."""
+    if isinstance(value, dict):
+        return [problem for key, item in value.items()
+                for problem in _integers_out_of_range(item, f"{path}.{key}" if path else key)]
+    if isinstance(value, list):
+        return [problem for index, item in enumerate(value) for problem in _integers_out_of_range(item, f"{path}[{index}]")]
+    if isinstance(value, int) and not isinstance(value, bool) and not DATABASE_INTEGER[0] <= value <= DATABASE_INTEGER[1]:
+        return [f"{path}: " + _("%(value)s is out of range (whole numbers up to %(maximum)s)") % {
+            "value": value, "maximum": DATABASE_INTEGER[1]}]
+    return []
+
+
 def import_case_file(*, path, subject_code: str | None = None, dry_run=False, deactivate_missing=False):
     """Import a CASE CFPackage file (ours or another GOSO-shaped one) as a framework; all or nothing."""
     source = str(path)
@@ -775,6 +791,8 @@ def import_case_file(*, path, subject_code: str | None = None, dry_run=False, de
                                                           source=source)
     except RecursionError:
         raise ImportFileError(source, [_("the JSON is nested too deeply to be a CASE package")]) from None
+    if problems := _integers_out_of_range(document):
+        raise ImportFileError(source, [_case_error(problem, case_paths) for problem in problems])
     try:
         return import_goso_document(document, source=source, dry_run=dry_run, deactivate_missing=deactivate_missing)
     except ImportFileError as error:

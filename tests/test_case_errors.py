@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.core.management.base import CommandError
 
 from curriculum.case import import_case_file
@@ -99,6 +100,7 @@ CASES = {
     "display_order of the wrong type": (lambda p: items_by_code(p)["1.1"]["extensions"]["goso"].update(display_order="first"), "CFItems[2].display_order (sections[1].subsections[0]): expected"),
     "a cycle": (lambda p: association_of(p, "1").update(destinationNodeURI=copy.deepcopy(association_of(p, "1.1")["originNodeURI"])), 'CFAssociations[0]: section "1" is a child of subsection "1.1"; expected the document'),
     "an item identifier naming the document": (lambda p: items_by_code(p)["2"].update(identifier=p["CFDocument"]["identifier"]), "CFAssociations"),
+    "a number no column can hold": (lambda p: items_by_code(p)["1.1"]["extensions"]["goso"].update(display_order=10 ** 30), "CFItems[2].display_order (sections[1].subsections[1]): 1000000000000000000000000000000 is out of range"),
     "duplicate identifier": (duplicate_identifier, "CFItems[1].identifier: duplicate identifier"),
     "extension not an object": (lambda p: p["CFItems"][2].update(extensions={"goso": "x"}), "CFItems[2].extensions.goso: expected an object"),
     "document extension not an object": (lambda p: p["CFDocument"].update(extensions={"goso": ["x"]}), "CFDocument.extensions.goso: expected an object"),
@@ -139,3 +141,38 @@ def test_the_fast_schema_check_agrees_with_the_detailed_one(package, case):
     CASES[case][0](broken)
     for data in (package, broken):
         assert fast_package_validator().is_valid(data) == package_validator().is_valid(data)
+
+
+WRONG_VALUES = {"list": [1], "object": {"a": 1}, "text": "x", "bool": True, "null": None, "huge": 10 ** 30,
+                "negative": -1, "deep": json.loads("[" * 200 + "]" * 200)}
+
+
+def extension_fields(package):
+    """(path, setter) for every field of every goso extension in the package."""
+    targets = [("CFDocument", package["CFDocument"]["extensions"]["goso"]["framework"]),
+               ("CFDocument.subject", package["CFDocument"]["extensions"]["goso"]["subject"])]
+    targets += [(f"CFItems[{index}]", item["extensions"]["goso"]) for index, item in enumerate(package["CFItems"])]
+    return [(path, extension, key) for path, extension in targets for key in extension]
+
+
+def test_wrong_types_in_any_extension_field_are_clear_errors_or_harmless(package, tmp_path):
+    """Every field of every extension set to every wrong type and imported for real (each in a savepoint
+    rolled back): an ImportFileError naming the file, or a clean import; never another exception."""
+    fields = extension_fields(package)
+    assert len(fields) > 60
+    refused = 0
+    before = database_snapshot()
+    for number, (path, _extension, key) in enumerate(fields):
+        for kind, value in WRONG_VALUES.items():
+            broken = json.loads(json.dumps(package))
+            extension_fields(broken)[number][1][key] = json.loads(json.dumps(value))
+            file = write_json(tmp_path / "package.json", broken)
+            with transaction.atomic():
+                try:
+                    import_case_file(path=file)
+                except ImportFileError as error:
+                    refused += 1
+                    assert all(message.startswith(f"{file}: ") for message in error.messages), (path, key, kind)
+                transaction.set_rollback(True)
+    assert refused > len(fields) * 3  # most wrong types are refused, each with a message
+    assert database_snapshot() == before
