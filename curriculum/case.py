@@ -20,7 +20,6 @@ same validation, upsert and single transaction. The framework is found by the CF
 that are not GOSO-shaped are refused with the reason.
 """
 
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -421,10 +420,6 @@ def framework_last_change(framework: Framework):
         Subsection.objects.filter(section__framework=framework).aggregate(at=Max("updated_at"))["at"],
         LearningOutcome.objects.filter(framework=framework).aggregate(at=Max("updated_at"))["at"],
     )))
-
-
-def content_etag(data) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:32]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Errors use the specification's imsx_StatusInfo shape (not the /api/ one): a malf
 Included in config/urls.py outside i18n_patterns, so the paths carry no language prefix.
 """
 
+import hashlib
 import json
 import re
 import uuid
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from curriculum.case import (
     KINDS, LANGUAGES, CaseRef, _PackageWriter, _link, _ordered_siblings, case_base_url, case_object_find,
-    case_uri, content_etag, document_identifier, framework_documents, framework_last_change, framework_package,
+    case_uri, document_identifier, framework_documents, framework_last_change, framework_package,
     item_type_definition, item_type_identifier, subject_definition, subject_identifier,
 )
 from curriculum.case_openapi import case_openapi
@@ -101,7 +102,7 @@ def case_endpoint(view):
             return _with_cors(status_info(status=error.status, code_minor=error.code_minor,
                                           description=error.description, field=error.field))
         body = json.dumps(data, ensure_ascii=False).encode()
-        etag = f'"{content_etag(data)}"'
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
         timestamp = int(last_modified.timestamp()) if last_modified else None  # HTTP dates have whole seconds
         response = get_conditional_response(request, etag=etag, last_modified=timestamp)
         if response is None:
