@@ -289,3 +289,19 @@ def test_a_deactivated_item_is_served_as_deprecated(client, imported):
 def test_unknown_identifier_is_not_a_framework_scan(client, imported):
     # A random identifier answers from the index, not by hashing codes.
     assert_status_info(client.get(f"/ims/case/v1p1/CFItems/{uuid.uuid4()}"), 404, "unknownobject")
+
+
+@pytest.mark.parametrize("function", ["goso_case_uuid", "portable"])
+def test_the_database_computes_the_published_uuid5(db, function):
+    """Both SQL implementations (uuid-ossp's where available, the portable PL/pgSQL SHA-1 elsewhere) give
+    Python's uuid5 for any name: short, one and two SHA-1 blocks, non-ASCII."""
+    from curriculum.case import CASE_NAMESPACE
+
+    names = ["", "a", "goso_test/kk", "goso_hist_kz_2022_09_16/kk/outcome/11.10.10.100", "история/ru/section/1",
+             "x" * 55, "x" * 56, "x" * 64, "x" * 119, "y" * 200]
+    sql = ("SELECT goso_case_uuid(%s)" if function == "goso_case_uuid"
+           else f"SELECT goso_uuid5('{CASE_NAMESPACE}'::uuid, %s)")
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(sql, [name])
+            assert cursor.fetchone()[0] == uuid.uuid5(CASE_NAMESPACE, name), name

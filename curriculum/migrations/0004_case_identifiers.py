@@ -3,16 +3,74 @@ code of every framework per request. The values are the UUIDv5 of curriculum/cas
 published before), computed by a trigger from the framework code and the object's code whoever writes
 the row (ORM, bulk SQL, renumbering); a code change cascades to the children's identifiers.
 Sections and subsections get `updated_at`; the trigger bumps `updated_at` only when a row's content
-really changes (CASE lastChangeDateTime). uuid-ossp is a trusted extension: the database owner may
-create it; it is left in place on reverse (other objects may use it).
+really changes (CASE lastChangeDateTime). UUIDv5 needs SHA-1: uuid-ossp's where the extension is available
+(a trusted extension: the database owner may create it; left in place on reverse, other objects may use
+it), a PL/pgSQL one otherwise (PORTABLE_UUID5).
 """
 
 from django.db import migrations, models
 
+# UUIDv5 (RFC 4122: SHA-1 of namespace || name, version and variant bits set) in PL/pgSQL, since SHA-1 is
+# not built into PostgreSQL. Where the uuid-ossp extension exists (any PostgreSQL with contrib, e.g.
+# Debian's) goso_case_uuid uses its uuid_generate_v5 (fast); elsewhere (the pgserver wheel ships no
+# contrib) this portable one, which gives the same values, some 0.2 ms each.
+PORTABLE_UUID5 = r"""
+CREATE OR REPLACE FUNCTION goso_sha1(data bytea) RETURNS bytea IMMUTABLE STRICT LANGUAGE plpgsql AS $$
+DECLARE
+    m32 CONSTANT int8 := 4294967295;
+    h0 int8 := 1732584193; h1 int8 := 4023233417; h2 int8 := 2562383102; h3 int8 := 271733878; h4 int8 := 3285377520;
+    a int8; b int8; c int8; d int8; e int8; f int8; k int8; t int8;
+    w int8[] := array_fill(0::int8, ARRAY[80]);
+    msg bytea := data || '\x80'::bytea;
+    j int;
+BEGIN
+    msg := msg || decode(repeat('00', ((120 - length(msg)) % 64 + 64) % 64), 'hex') || int8send(length(data)::int8 * 8);
+    FOR block IN 0 .. length(msg) / 64 - 1 LOOP
+        FOR i IN 0 .. 15 LOOP
+            j := block * 64 + i * 4;
+            w[i + 1] := (get_byte(msg, j)::int8 << 24) | (get_byte(msg, j + 1)::int8 << 16)
+                        | (get_byte(msg, j + 2)::int8 << 8) | get_byte(msg, j + 3)::int8;
+        END LOOP;
+        FOR i IN 16 .. 79 LOOP
+            t := w[i - 2] # w[i - 7] # w[i - 13] # w[i - 15];
+            w[i + 1] := ((t << 1) | (t >> 31)) & m32;
+        END LOOP;
+        a := h0; b := h1; c := h2; d := h3; e := h4;
+        FOR i IN 0 .. 79 LOOP
+            IF i < 20 THEN f := (b & c) | (~b & m32 & d); k := 1518500249;
+            ELSIF i < 40 THEN f := b # c # d; k := 1859775393;
+            ELSIF i < 60 THEN f := (b & c) | (b & d) | (c & d); k := 2400959708;
+            ELSE f := b # c # d; k := 3395469782;
+            END IF;
+            t := ((((a << 5) | (a >> 27)) & m32) + f + e + k + w[i + 1]) & m32;
+            e := d; d := c; c := ((b << 30) | (b >> 2)) & m32; b := a; a := t;
+        END LOOP;
+        h0 := (h0 + a) & m32; h1 := (h1 + b) & m32; h2 := (h2 + c) & m32; h3 := (h3 + d) & m32; h4 := (h4 + e) & m32;
+    END LOOP;
+    RETURN substring(int8send(h0) from 5) || substring(int8send(h1) from 5) || substring(int8send(h2) from 5)
+        || substring(int8send(h3) from 5) || substring(int8send(h4) from 5);
+END $$;
+
+CREATE OR REPLACE FUNCTION goso_uuid5(namespace uuid, name text) RETURNS uuid IMMUTABLE STRICT LANGUAGE sql AS $$
+    SELECT encode(set_byte(set_byte(h, 6, (get_byte(h, 6) & 15) | 80), 8, (get_byte(h, 8) & 63) | 128), 'hex')::uuid
+    FROM (SELECT substring(goso_sha1(uuid_send(namespace) || convert_to(name, 'UTF8')) from 1 for 16) AS h) AS hashed
+$$
+"""
+
 # curriculum.case.CASE_NAMESPACE (fixed forever).
 CASE_UUID = """
-CREATE OR REPLACE FUNCTION goso_case_uuid(name text) RETURNS uuid IMMUTABLE STRICT LANGUAGE sql
-AS $$ SELECT public.uuid_generate_v5('d58206d4-0848-48e7-9710-000277360ae9'::uuid, name) $$
+DO $do$
+BEGIN
+    IF EXISTS (SELECT FROM pg_available_extensions WHERE name = 'uuid-ossp') THEN
+        CREATE EXTENSION IF NOT EXISTS "uuid-ossp" SCHEMA public;
+        CREATE OR REPLACE FUNCTION goso_case_uuid(name text) RETURNS uuid IMMUTABLE STRICT LANGUAGE sql
+        AS $f$ SELECT public.uuid_generate_v5('d58206d4-0848-48e7-9710-000277360ae9'::uuid, name) $f$;
+    ELSE
+        CREATE OR REPLACE FUNCTION goso_case_uuid(name text) RETURNS uuid IMMUTABLE STRICT LANGUAGE sql
+        AS $f$ SELECT goso_uuid5('d58206d4-0848-48e7-9710-000277360ae9'::uuid, name) $f$;
+    END IF;
+END
+$do$
 """
 
 # Ignored when deciding whether a row really changed.
@@ -99,7 +157,7 @@ PARENT_TABLES = TABLES  # an outcome is the "parent" of its version links
 
 
 def _forwards():
-    statements = ['CREATE EXTENSION IF NOT EXISTS "uuid-ossp" SCHEMA public', CASE_UUID, IDENTIFIERS, CASCADE,
+    statements = [PORTABLE_UUID5, CASE_UUID, IDENTIFIERS, CASCADE,
                   VERSION_LINK, "CREATE TRIGGER outcome_version_links_case_identifiers BEFORE INSERT OR UPDATE ON "
                   "outcome_version_links FOR EACH ROW EXECUTE FUNCTION goso_case_version_link()"]
     for table in TABLES:
@@ -132,6 +190,8 @@ def _backwards():
         "DROP FUNCTION IF EXISTS goso_case_identifiers_cascade()",
         "DROP FUNCTION IF EXISTS goso_case_identifiers()",
         "DROP FUNCTION IF EXISTS goso_case_uuid(text)",
+        "DROP FUNCTION IF EXISTS goso_uuid5(uuid, text)",
+        "DROP FUNCTION IF EXISTS goso_sha1(bytea)",
     ]
 
 
