@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from curriculum.case import case_identifier, document_identifier, item_identifier
@@ -149,7 +150,8 @@ def test_unpublished_frameworks_are_unknown(client, imported):
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-def test_service_is_read_only(client, imported, method):
+def test_service_is_read_only(imported, method):
+    client = Client(enforce_csrf_checks=True)  # as a real client: no CSRF token
     for path in ("/ims/case/v1p1/CFDocuments", f"/ims/case/v1p1/CFPackages/{imported['ru']}"):
         response = getattr(client, method)(path)
         assert_status_info(response, 405, "unsupported")
