@@ -184,10 +184,10 @@ def _link(title, identifier, uri) -> dict:
 class _PackageWriter:
     """Builds the CASE objects of one framework in one language."""
 
-    def __init__(self, framework: Framework, language: str, base_url: str):
+    def __init__(self, framework: Framework, language: str, base_url: str, last_change=None):
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES}")
-        self.framework, self.language, self.base_url = framework, language, base_url
+        self.framework, self.language, self.base_url, self.last_change = framework, language, base_url, last_change
         identifier = _case_id(framework, language)
         title, _title_language = _localized(framework.title_ru, framework.title_kz, language)
         self.document_link = _link(title, identifier, case_uri(base_url, "CFDocuments", identifier))
@@ -195,7 +195,8 @@ class _PackageWriter:
     @property
     def document(self) -> dict:
         # Built on demand: an item or association needs only the link (no query for samples).
-        return framework_document(framework=self.framework, language=self.language, base_url=self.base_url)
+        return framework_document(framework=self.framework, language=self.language, base_url=self.base_url,
+                                  last_change=self.last_change)
 
     def item_type_link(self, kind) -> dict:
         identifier = item_type_identifier(kind, self.language)
@@ -310,9 +311,10 @@ def _ordered_siblings(rows, parent_of):
     return ranks
 
 
-def framework_package(*, framework: Framework, language: str, base_url: str) -> dict:
-    """The framework's CFPackage in `language` ("ru" or "kk"): its active sections, subsections and outcomes."""
-    writer = _PackageWriter(framework, language, base_url)
+def framework_package(*, framework: Framework, language: str, base_url: str, last_change=None) -> dict:
+    """The framework's CFPackage in `language` ("ru" or "kk"): its active sections, subsections and outcomes.
+    `last_change`: framework_last_change(framework), when the caller has it already."""
+    writer = _PackageWriter(framework, language, base_url, last_change)
     sections = list(Section.objects.filter(framework=framework, is_active=True).order_by("display_order", "code_sort"))
     subsections = list(Subsection.objects.filter(
         section__framework=framework, section__is_active=True, is_active=True).order_by("display_order", "code_sort"))
@@ -352,7 +354,10 @@ def framework_has_samples(framework: Framework) -> bool:
     return LearningOutcome.objects.filter(framework=framework, is_sample=True, is_active=True).exists()
 
 
-def framework_document(*, framework: Framework, language: str, base_url: str, has_samples: bool | None = None) -> dict:
+def framework_document(*, framework: Framework, language: str, base_url: str, has_samples: bool | None = None,
+                       last_change=None) -> dict:
+    """The CFDocument. Its lastChangeDateTime is the last change of anything in its package (mirrors
+    re-fetch a package when it moves); `has_samples` and `last_change` are computed when not given."""
     identifier = _case_id(framework, language)
     title, title_language = _localized(framework.title_ru, framework.title_kz, language)
     ministry, _ministry_language = _localized(framework.ministry_ru, framework.ministry_kz, language)
@@ -363,7 +368,8 @@ def framework_document(*, framework: Framework, language: str, base_url: str, ha
     subject_id = subject_identifier(subject.code, language)
     document = {
         "identifier": identifier, "uri": case_uri(base_url, "CFDocuments", identifier),
-        "creator": ministry or "GOSO Curriculum", "title": title, "lastChangeDateTime": _timestamp(framework.updated_at),
+        "creator": ministry or "GOSO Curriculum", "title": title,
+        "lastChangeDateTime": _timestamp(last_change or framework_last_change(framework)),
         "publisher": ministry, "subject": [subject_name],
         "subjectURI": [_link(subject_name, subject_id, case_uri(base_url, "CFSubjects", subject_id))],
         "language": language, "caseVersion": CASE_VERSION,
@@ -401,13 +407,21 @@ def published_frameworks():
 
 
 def framework_documents(*, base_url: str) -> list[dict]:
-    """Every published CFDocument (two queries whatever the number of frameworks)."""
+    """Every published CFDocument (five queries whatever the number of frameworks)."""
     frameworks = list(published_frameworks())
     with_samples = set(LearningOutcome.objects.filter(is_sample=True, is_active=True, framework__in=frameworks)
                        .values_list("framework_id", flat=True).distinct())
+    last_changes = {framework.pk: framework.updated_at for framework in frameworks}
+    for queryset, key in (
+        (Section.objects.filter(framework__in=frameworks), "framework_id"),
+        (Subsection.objects.filter(section__framework__in=frameworks), "section__framework_id"),
+        (LearningOutcome.objects.filter(framework__in=frameworks), "framework_id"),
+    ):
+        for framework_id, at in queryset.values_list(key).annotate(at=Max("updated_at")).order_by():
+            last_changes[framework_id] = max(last_changes[framework_id], at)
     return [
         framework_document(framework=framework, language=language, base_url=base_url,
-                           has_samples=framework.pk in with_samples)
+                           has_samples=framework.pk in with_samples, last_change=last_changes[framework.pk])
         for framework in frameworks for language in LANGUAGES
     ]
 

@@ -26,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from curriculum.case import (
     KINDS, LANGUAGES, CaseRef, _PackageWriter, _link, _ordered_siblings, case_base_url, case_object_find,
-    case_uri, document_identifier, framework_documents, framework_last_change, framework_package,
+    case_uri, document_identifier, framework_document, framework_documents, framework_last_change, framework_package,
     item_type_definition, item_type_identifier, subject_definition, subject_identifier,
 )
 from curriculum.case_openapi import case_openapi
@@ -233,18 +233,22 @@ def _document_ref(identifier):
 @case_endpoint
 def cf_document(request, identifier):
     framework, language = _document_ref(identifier)
-    writer = _PackageWriter(framework, language, case_base_url())
-    return writer.document, framework.updated_at, {}
+    last_change = framework_last_change(framework)
+    document = framework_document(framework=framework, language=language, base_url=case_base_url(),
+                                  last_change=last_change)
+    return document, last_change, {}
 
 
 @case_endpoint
 def cf_package(request, identifier):
     framework, language = _document_ref(identifier)
-    package = framework_package(framework=framework, language=language, base_url=case_base_url())
+    last_change = framework_last_change(framework)
+    package = framework_package(framework=framework, language=language, base_url=case_base_url(),
+                                last_change=last_change)
     headers = {}
     if request.GET.get("download"):
         headers["Content-Disposition"] = f'attachment; filename="{framework.code}.{language}.case.json"'
-    return package, framework_last_change(framework), headers
+    return package, last_change, headers
 
 
 def _item_row(ref: CaseRef):

@@ -192,6 +192,13 @@ def test_an_edit_changes_the_etag_last_modified_and_only_that_items_change_time(
     with super_admin_context():
         outcome = LearningOutcome.objects.get(code="5.1.1.2")
         assert changed["5.1.1.2"]["lastChangeDateTime"] == outcome.updated_at.isoformat(timespec="seconds")
+    # The document moves with its content (mirrors re-fetch a package when its document's time moves),
+    # the same in the list and at its own URI.
+    document = after.json()["CFDocument"]
+    assert document["lastChangeDateTime"] == changed["5.1.1.2"]["lastChangeDateTime"]
+    listed = client.get("/ims/case/v1p1/CFDocuments").json()["CFDocuments"]
+    assert [d for d in listed if d["identifier"] == imported["ru"]] == [document]
+    assert client.get(f"/ims/case/v1p1/CFDocuments/{imported['ru']}").json() == document
 
 
 def test_documents_paging_sorting_filtering_and_fields(client, imported):
