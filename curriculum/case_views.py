@@ -100,8 +100,12 @@ def case_endpoint(view):
                     raise CaseError(400, "invaliduuid", _('"%(id)s" is not a valid UUID.') % {"id": text}) from None
                 data, last_modified, headers = view(request, parsed)
         except CaseError as error:
-            return _with_cors(status_info(status=error.status, code_minor=error.code_minor,
-                                          description=error.description, field=error.field))
+            response = status_info(status=error.status, code_minor=error.code_minor, description=error.description,
+                                   field=error.field)
+            if request.method == "HEAD":
+                response["Content-Length"] = str(len(response.content))
+                response.content = b""
+            return _with_cors(response)
         body = json.dumps(data, ensure_ascii=False).encode()
         etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
         timestamp = int(last_modified.timestamp()) if last_modified else None  # HTTP dates have whole seconds

@@ -171,6 +171,8 @@ def test_cors_caching_and_conditional_requests(client, imported):
     head = client.head(path)
     assert head.status_code == 200 and head.content == b"" and head["ETag"] == etag
     assert head["Content-Length"] == str(len(response.content))
+    missing = client.head(f"/ims/case/v1p1/CFPackages/{UNKNOWN}")
+    assert missing.status_code == 404 and missing.content == b"" and int(missing["Content-Length"]) > 0
     preflight = client.options(path, HTTP_ORIGIN="https://mirror.example.org", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
     assert preflight.status_code == 204 and preflight["Access-Control-Allow-Origin"] == "*"
 
