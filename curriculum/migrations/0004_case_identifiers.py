@@ -13,13 +13,13 @@ from django.db import migrations, models
 # UUIDv5 (RFC 4122: SHA-1 of namespace || name, version and variant bits set) in PL/pgSQL, since SHA-1 is
 # not built into PostgreSQL. Where the uuid-ossp extension exists (any PostgreSQL with contrib, e.g.
 # Debian's) goso_case_uuid uses its uuid_generate_v5 (fast); elsewhere (the pgserver wheel ships no
-# contrib) this portable one, which gives the same values, some 0.2 ms each.
+# contrib) this portable one, which gives the same values, some 0.05 ms each.
 PORTABLE_UUID5 = r"""
 CREATE OR REPLACE FUNCTION goso_sha1(data bytea) RETURNS bytea IMMUTABLE STRICT LANGUAGE plpgsql AS $$
 DECLARE
     m32 CONSTANT int8 := 4294967295;
     h0 int8 := 1732584193; h1 int8 := 4023233417; h2 int8 := 2562383102; h3 int8 := 271733878; h4 int8 := 3285377520;
-    a int8; b int8; c int8; d int8; e int8; f int8; k int8; t int8;
+    a int8; b int8; c int8; d int8; e int8; t int8;
     w int8[] := array_fill(0::int8, ARRAY[80]);
     msg bytea := data || '\x80'::bytea;
     j int;
@@ -36,13 +36,20 @@ BEGIN
             w[i + 1] := ((t << 1) | (t >> 31)) & m32;
         END LOOP;
         a := h0; b := h1; c := h2; d := h3; e := h4;
-        FOR i IN 0 .. 79 LOOP
-            IF i < 20 THEN f := (b & c) | (~b & m32 & d); k := 1518500249;
-            ELSIF i < 40 THEN f := b # c # d; k := 1859775393;
-            ELSIF i < 60 THEN f := (b & c) | (b & d) | (c & d); k := 2400959708;
-            ELSE f := b # c # d; k := 3395469782;
-            END IF;
-            t := ((((a << 5) | (a >> 27)) & m32) + f + e + k + w[i + 1]) & m32;
+        FOR i IN 1 .. 20 LOOP
+            t := ((((a << 5) | (a >> 27)) & m32) + ((b & c) | (~b & m32 & d)) + e + 1518500249 + w[i]) & m32;
+            e := d; d := c; c := ((b << 30) | (b >> 2)) & m32; b := a; a := t;
+        END LOOP;
+        FOR i IN 21 .. 40 LOOP
+            t := ((((a << 5) | (a >> 27)) & m32) + (b # c # d) + e + 1859775393 + w[i]) & m32;
+            e := d; d := c; c := ((b << 30) | (b >> 2)) & m32; b := a; a := t;
+        END LOOP;
+        FOR i IN 41 .. 60 LOOP
+            t := ((((a << 5) | (a >> 27)) & m32) + ((b & c) | (b & d) | (c & d)) + e + 2400959708 + w[i]) & m32;
+            e := d; d := c; c := ((b << 30) | (b >> 2)) & m32; b := a; a := t;
+        END LOOP;
+        FOR i IN 61 .. 80 LOOP
+            t := ((((a << 5) | (a >> 27)) & m32) + (b # c # d) + e + 3395469782 + w[i]) & m32;
             e := d; d := c; c := ((b << 30) | (b >> 2)) & m32; b := a; a := t;
         END LOOP;
         h0 := (h0 + a) & m32; h1 := (h1 + b) & m32; h2 := (h2 + c) & m32; h3 := (h3 + d) & m32; h4 := (h4 + e) & m32;
