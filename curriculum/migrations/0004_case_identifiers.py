@@ -58,10 +58,13 @@ BEGIN
         || substring(int8send(h3) from 5) || substring(int8send(h4) from 5);
 END $$;
 
-CREATE OR REPLACE FUNCTION goso_uuid5(namespace uuid, name text) RETURNS uuid IMMUTABLE STRICT LANGUAGE sql AS $$
-    SELECT encode(set_byte(set_byte(h, 6, (get_byte(h, 6) & 15) | 80), 8, (get_byte(h, 8) & 63) | 128), 'hex')::uuid
-    FROM (SELECT substring(goso_sha1(uuid_send(namespace) || convert_to(name, 'UTF8')) from 1 for 16) AS h) AS hashed
-$$
+-- PL/pgSQL, not SQL: its plan is kept for the session (a SQL function with a FROM is planned per call).
+CREATE OR REPLACE FUNCTION goso_uuid5(namespace uuid, name text) RETURNS uuid IMMUTABLE STRICT LANGUAGE plpgsql AS $$
+DECLARE
+    h bytea := substring(goso_sha1(uuid_send(namespace) || convert_to(name, 'UTF8')) from 1 for 16);
+BEGIN
+    RETURN encode(set_byte(set_byte(h, 6, (get_byte(h, 6) & 15) | 80), 8, (get_byte(h, 8) & 63) | 128), 'hex')::uuid;
+END $$
 """
 
 # curriculum.case.CASE_NAMESPACE (fixed forever).
