@@ -316,3 +316,36 @@ def test_the_database_computes_the_published_uuid5(db, function):
         for name in names:
             cursor.execute(sql, [name])
             assert cursor.fetchone()[0] == uuid.uuid5(CASE_NAMESPACE, name), name
+
+
+@pytest.mark.django_db(databases=["default", "owner"])
+def test_the_triggers_give_the_published_identifiers_with_the_portable_uuid5_too():
+    """As on a PostgreSQL without uuid-ossp (the pgserver wheel): the triggers, with goso_case_uuid on the
+    PL/pgSQL SHA-1, store the identifiers Python publishes (all rolled back with the test)."""
+    from django.db import connections
+
+    from curriculum.case import CASE_NAMESPACE
+
+    with connections["owner"].cursor() as cursor:
+        cursor.execute(f"""
+            CREATE OR REPLACE FUNCTION goso_case_uuid(name text) RETURNS uuid IMMUTABLE STRICT LANGUAGE sql
+            AS $f$ SELECT goso_uuid5('{CASE_NAMESPACE}'::uuid, name) $f$""")
+        for table in ("subjects", "frameworks", "goso_sections"):
+            cursor.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+        cursor.execute("""
+            INSERT INTO subjects (code, name_ru, name_kz, grade_from, grade_to, is_active, created_at, updated_at)
+            VALUES ('portable', 'x', '', 5, 9, true, now(), now())""")
+        cursor.execute("""
+            INSERT INTO frameworks (code, subject_id, title_ru, title_kz, document_type, order_number, ministry_ru,
+                                    ministry_kz, amendments, is_active, created_at, updated_at)
+            SELECT 'алгебра_2022', id, 't', '', '', '', '', '', '[]', true, now(), now() FROM subjects
+            WHERE code = 'portable' RETURNING id, case_id_ru, case_id_kk""")
+        framework_id, *document_ids = cursor.fetchone()
+        cursor.execute("""
+            INSERT INTO goso_sections (framework_id, code, name_ru, name_kz, description_ru, description_kz,
+                                       display_order, is_active, updated_at)
+            VALUES (%s, '12', 's', '', '', '', 1, true, now()) RETURNING case_id_kk, case_link_kk""", [framework_id])
+        section_id, link_id = cursor.fetchone()
+    assert [str(i) for i in document_ids] == [document_identifier("алгебра_2022", language) for language in ("ru", "kk")]
+    assert str(section_id) == item_identifier("алгебра_2022", "kk", "section", "12")
+    assert str(link_id) == case_identifier("алгебра_2022", "kk", "isChildOf", str(section_id), str(document_ids[1]))
