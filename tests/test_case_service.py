@@ -205,6 +205,8 @@ def test_an_edit_changes_the_etag_last_modified_and_only_that_items_change_time(
 
 def test_documents_paging_sorting_filtering_and_fields(client, imported):
     url = "/ims/case/v1p1/CFDocuments"
+    listed = client.get(url)
+    assert client.get(url, HTTP_IF_NONE_MATCH=listed["ETag"]).status_code == 304
     ordered = client.get(url, {"sort": "language", "orderBy": "desc"}).json()["CFDocuments"]
     assert [d["language"] for d in ordered] == ["ru", "kk"]
     page = client.get(url, {"sort": "language", "limit": 1, "offset": 1})
