@@ -94,7 +94,9 @@ DECLARE
     parent_ru uuid;
     parent_kk uuid;
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
+    IF TG_OP = 'INSERT' THEN
+        NEW.updated_at := coalesce(NEW.updated_at, now());  -- set-based writers may leave it out
+    ELSE
         IF to_jsonb(NEW) - {BOOKKEEPING} IS DISTINCT FROM to_jsonb(OLD) - {BOOKKEEPING} THEN
             NEW.updated_at := now();
         ELSE
