@@ -76,7 +76,7 @@ def _with_cors(response):
 def case_endpoint(view):
     """Methods, identifier parsing, conditional GET, caching, CORS and errors for one CASE endpoint.
 
-    The view returns (data, last_modified or None) or raises CaseError."""
+    The view returns (data, last_modified or None, extra headers) or raises CaseError."""
     @wraps(view)
     def endpoint(request, identifier=None):
         if request.method == "OPTIONS":
@@ -97,7 +97,8 @@ def case_endpoint(view):
                 try:
                     parsed = uuid.UUID(text)
                 except ValueError:
-                    raise CaseError(400, "invaliduuid", _('"%(id)s" is not a valid UUID.') % {"id": text}) from None
+                    raise CaseError(400, "invaliduuid", _('"%(id)s" is not a valid UUID.') % {
+                        "id": text[:100]}) from None  # echoed back, so bounded
                 data, last_modified, headers = view(request, parsed)
         except CaseError as error:
             response = status_info(status=error.status, code_minor=error.code_minor, description=error.description,
