@@ -211,7 +211,23 @@ def cf_documents(request):
                 "fields: \"%(field)s\" is not a field of a CFDocument."
             ) % {"field": unknown[0]}, field="fields")
         documents = [{name: d[name] for name in wanted if name in d} for d in documents]
-    return {"CFDocuments": documents}, None, {"X-Total-Count": str(total)}
+    return {"CFDocuments": documents}, None, {"X-Total-Count": str(total), **_page_links(request, total, offset, limit)}
+
+
+def _page_links(request, total, offset, limit) -> dict:
+    """RFC 8288 Link header to the first, previous, next and last pages (on CASE_BASE_URL, not the Host)."""
+    def page(start):
+        query = request.GET.copy()
+        query["offset"], query["limit"] = str(start), str(limit)
+        return f"<{case_base_url()}{request.path}?{query.urlencode()}>"
+
+    last = max(0, (total - 1) // limit * limit)
+    links = [f'{page(0)}; rel="first"', f'{page(last)}; rel="last"']
+    if offset + limit < total:
+        links.append(f'{page(offset + limit)}; rel="next"')
+    if offset > 0:
+        links.append(f'{page(max(0, offset - limit))}; rel="prev"')
+    return {"Link": ", ".join(links)}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -211,6 +211,12 @@ def test_documents_paging_sorting_filtering_and_fields(client, imported):
     assert [d["language"] for d in ordered] == ["ru", "kk"]
     page = client.get(url, {"sort": "language", "limit": 1, "offset": 1})
     assert page["X-Total-Count"] == "2" and [d["language"] for d in page.json()["CFDocuments"]] == ["ru"]
+    assert page["Link"] == (
+        f'<{BASE}/ims/case/v1p1/CFDocuments?sort=language&limit=1&offset=0>; rel="first", '
+        f'<{BASE}/ims/case/v1p1/CFDocuments?sort=language&limit=1&offset=1>; rel="last", '
+        f'<{BASE}/ims/case/v1p1/CFDocuments?sort=language&limit=1&offset=0>; rel="prev"')
+    first = client.get(url, {"limit": 1})
+    assert 'offset=1>; rel="next"' in first["Link"] and 'rel="prev"' not in first["Link"]
     filtered = client.get(url, {"filter": "language='kk'"})
     assert filtered["X-Total-Count"] == "1" and filtered.json()["CFDocuments"][0]["identifier"] == imported["kk"]
     assert client.get(url, {"filter": "title~ТЕСТОВАЯ"}).json()["CFDocuments"][0]["language"] == "ru"
