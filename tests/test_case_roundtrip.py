@@ -274,10 +274,12 @@ def test_the_base_url_setting_is_read_from_the_environment():
     import subprocess
     import sys
 
+    from django.conf import settings as django_settings
+
     code = "import django; django.setup(); from django.conf import settings; print(settings.CASE_BASE_URL)"
     environment = dict(os.environ, CASE_BASE_URL="https://case.example.kz", DJANGO_SETTINGS_MODULE="config.settings")
     result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True,
-                            cwd=Path(__file__).resolve().parents[1])
+                            cwd=django_settings.BASE_DIR)
     assert result.stdout.strip() == "https://case.example.kz"
 
 
@@ -349,7 +351,7 @@ def test_a_stripped_package_with_an_edit_updates_only_that(db, tmp_path):
     import_case_file(path=write_json(tmp_path / "stripped.json", stripped))
     after = framework_state("goso_test")
     changed = [row for row in after["outcomes"] if row not in before["outcomes"]]
-    assert [(row[0], row[4]) for row in changed] == [("5.1.1.2", "мақсат 2 (жаңа)")]
+    assert len(changed) == 1 and "5.1.1.2" in changed[0] and "мақсат 2 (жаңа)" in changed[0]
     assert {k: v for k, v in after.items() if k != "outcomes"} == {k: v for k, v in before.items() if k != "outcomes"}
 
 

@@ -328,16 +328,14 @@ def test_the_database_computes_the_published_uuid5(db, function):
 
 @pytest.mark.django_db(databases=["default", "owner"])
 def test_the_triggers_give_the_published_identifiers_with_the_portable_uuid5_too():
-    """As on a PostgreSQL without uuid-ossp (the pgserver wheel): the triggers, with goso_case_uuid on the
+    """As on a PostgreSQL without uuid-ossp (the pgserver wheel): the triggers, with goso_ext.uuid5 on the
     PL/pgSQL SHA-1, store the identifiers Python publishes (all rolled back with the test)."""
     from django.db import connections
 
-    from curriculum.case import CASE_NAMESPACE
-
     with connections["owner"].cursor() as cursor:
-        cursor.execute(f"""
-            CREATE OR REPLACE FUNCTION goso_case_uuid(name text) RETURNS uuid IMMUTABLE STRICT LANGUAGE sql
-            AS $f$ SELECT goso_uuid5('{CASE_NAMESPACE}'::uuid, name) $f$""")
+        cursor.execute("""
+            CREATE OR REPLACE FUNCTION goso_ext.uuid5(namespace uuid, name text) RETURNS uuid IMMUTABLE STRICT
+            LANGUAGE sql AS $f$ SELECT public.goso_uuid5(namespace, name) $f$""")
         for table in ("subjects", "frameworks", "goso_sections"):
             cursor.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
         cursor.execute("""

@@ -4,8 +4,9 @@ published before), computed by a trigger from the framework code and the object'
 the row (ORM, bulk SQL, renumbering); a code change cascades to the children's identifiers.
 Sections and subsections get `updated_at`; the trigger bumps `updated_at` only when a row's content
 really changes (CASE lastChangeDateTime). UUIDv5 needs SHA-1: uuid-ossp's where the extension is available
-(a trusted extension: the database owner may create it; left in place on reverse, other objects may use
-it), a PL/pgSQL one otherwise (PORTABLE_UUID5).
+(a trusted extension: the database owner may create it, in the schema goso_ext; the schema and the
+extension are left in place on reverse, other objects may use them), a PL/pgSQL one otherwise
+(PORTABLE_UUID5).
 """
 
 from django.db import migrations, models
@@ -67,21 +68,31 @@ BEGIN
 END $$
 """
 
-# curriculum.case.CASE_NAMESPACE (fixed forever).
-CASE_UUID = """
+# curriculum.case.CASE_NAMESPACE (fixed forever). goso_case_uuid is the same everywhere; what differs by
+# installation lives in the schema goso_ext, outside the schema snapshot (tenants/schema.py): uuid-ossp's
+# uuid_generate_v5 where PostgreSQL has the extension, else the portable goso_uuid5.
+CASE_UUID = [
+    "CREATE SCHEMA IF NOT EXISTS goso_ext",
+    "GRANT USAGE ON SCHEMA goso_ext TO PUBLIC",
+    """
 DO $do$
 BEGIN
     IF EXISTS (SELECT FROM pg_available_extensions WHERE name = 'uuid-ossp') THEN
-        CREATE EXTENSION IF NOT EXISTS "uuid-ossp" SCHEMA public;
-        CREATE OR REPLACE FUNCTION goso_case_uuid(name text) RETURNS uuid IMMUTABLE STRICT LANGUAGE sql
-        AS $f$ SELECT public.uuid_generate_v5('d58206d4-0848-48e7-9710-000277360ae9'::uuid, name) $f$;
+        CREATE EXTENSION IF NOT EXISTS "uuid-ossp" SCHEMA goso_ext;
+        CREATE OR REPLACE FUNCTION goso_ext.uuid5(namespace uuid, name text) RETURNS uuid IMMUTABLE STRICT
+        LANGUAGE sql AS $f$ SELECT goso_ext.uuid_generate_v5(namespace, name) $f$;
     ELSE
-        CREATE OR REPLACE FUNCTION goso_case_uuid(name text) RETURNS uuid IMMUTABLE STRICT LANGUAGE sql
-        AS $f$ SELECT goso_uuid5('d58206d4-0848-48e7-9710-000277360ae9'::uuid, name) $f$;
+        CREATE OR REPLACE FUNCTION goso_ext.uuid5(namespace uuid, name text) RETURNS uuid IMMUTABLE STRICT
+        LANGUAGE sql AS $f$ SELECT public.goso_uuid5(namespace, name) $f$;
     END IF;
 END
 $do$
-"""
+""",
+    """
+CREATE OR REPLACE FUNCTION goso_case_uuid(name text) RETURNS uuid IMMUTABLE STRICT LANGUAGE sql
+AS $$ SELECT goso_ext.uuid5('d58206d4-0848-48e7-9710-000277360ae9'::uuid, name) $$
+""",
+]
 
 # Ignored when deciding whether a row really changed.
 BOOKKEEPING = "ARRAY['updated_at', 'case_id_ru', 'case_id_kk', 'case_translation_id', 'case_link_ru', 'case_link_kk']"
@@ -169,7 +180,7 @@ PARENT_TABLES = TABLES  # an outcome is the "parent" of its version links
 
 
 def _forwards():
-    statements = [PORTABLE_UUID5, CASE_UUID, IDENTIFIERS, CASCADE,
+    statements = [PORTABLE_UUID5, *CASE_UUID, IDENTIFIERS, CASCADE,
                   VERSION_LINK, "CREATE TRIGGER outcome_version_links_case_identifiers BEFORE INSERT OR UPDATE ON "
                   "outcome_version_links FOR EACH ROW EXECUTE FUNCTION goso_case_version_link()"]
     for table in TABLES:
@@ -202,6 +213,7 @@ def _backwards():
         "DROP FUNCTION IF EXISTS goso_case_identifiers_cascade()",
         "DROP FUNCTION IF EXISTS goso_case_identifiers()",
         "DROP FUNCTION IF EXISTS goso_case_uuid(text)",
+        "DROP FUNCTION IF EXISTS goso_ext.uuid5(uuid, text)",
         "DROP FUNCTION IF EXISTS goso_uuid5(uuid, text)",
         "DROP FUNCTION IF EXISTS goso_sha1(bytea)",
     ]
