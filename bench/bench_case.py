@@ -31,7 +31,7 @@ from bench.bench_import import generated_framework  # noqa: E402
 from bench.common import figure, rolled_back  # noqa: E402
 from curriculum.case import framework_package, import_case_file  # noqa: E402
 from curriculum.case_views import cf_association, cf_document, cf_item  # noqa: E402
-from curriculum.importing import import_goso_file  # noqa: E402
+from curriculum.importing import goso_file_import  # noqa: E402
 from curriculum.models import Framework, LearningOutcome  # noqa: E402
 from tenants.context import super_admin_context  # noqa: E402
 
@@ -63,7 +63,7 @@ def run() -> list[dict]:
             data["framework"]["code"] = code
             path = Path(directory) / f"{code}.json"
             path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-            import_goso_file(path=path)
+            goso_file_import(path=path)
         outcomes = list(LearningOutcome.objects.filter(framework__code__in=FRAMEWORKS).values_list(
             "case_id_ru", "case_id_kk", "case_link_ru", "case_translation_id"))
         frameworks = list(Framework.objects.filter(code__in=FRAMEWORKS).values_list("case_id_ru", "case_id_kk"))
@@ -94,7 +94,7 @@ def export_large(path: Path) -> tuple[float, int]:
     with rolled_back():
         source = path.with_suffix(".goso.json")
         source.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        import_goso_file(path=source)
+        goso_file_import(path=source)
         with super_admin_context():
             framework = Framework.objects.select_related("subject").get(code="bench_case_large")
             started = time.perf_counter()

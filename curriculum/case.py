@@ -4,7 +4,7 @@ Export: the CFDocument is the framework; sections, subsections and learning outc
 whose humanCodingScheme is the GOSO code; the tree is isChildOf CFAssociations whose sequenceNumber is
 the rank among siblings in GOSO order (display order, then code: no ties) and whose listEnumeration
 keeps the display order itself. Identifiers are UUIDv5 from a fixed namespace and (framework code,
-language, kind, code); the database stores them (curriculum/migrations/0004: a trigger computes them
+language, kind, code); the database stores them (curriculum/migrations/0005: a trigger computes them
 whoever writes the row), so every lookup by identifier is one indexed query. Texts are in the package's
 language ("ru" or "kk"); a Kazakh item with no Kazakh text carries the Russian one marked
 `"language": "ru"` and a note saying the translation is missing. The kk package is linked to the ru
@@ -35,10 +35,12 @@ from django.utils.translation import gettext as _
 from curriculum.codes import (
     OUTCOME_CODE_RE, SECTION_CODE_RE, SUBSECTION_CODE_RE, code_sort_key, outcome_code_error, subsection_code_error,
 )
-from curriculum.importing import ImportFileError, Problems, import_goso_document, read_json_file
+from curriculum.importing import goso_document_import
 from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subject, Subsection
+from importkit.fields import Problems
+from importkit.files import ImportFileError, read_json_file
 
-# Fixed forever: changing it would change every identifier ever published (also in migration 0004).
+# Fixed forever: changing it would change every identifier ever published (also in migration 0005).
 CASE_NAMESPACE = uuid.UUID("d58206d4-0848-48e7-9710-000277360ae9")
 CASE_PATH = "/ims/case/v1p1"
 CASE_VERSION = "1.1"
@@ -143,7 +145,7 @@ LOOKUP_SQL = " UNION ALL ".join([
 
 
 def case_object_find(*, identifier: uuid.UUID) -> CaseRef | None:
-    """The object an identifier names (every unique index of migration 0004, in one statement)."""
+    """The object an identifier names (every unique index of migration 0005, in one statement)."""
     with connection.cursor() as cursor:
         cursor.execute(LOOKUP_SQL, {"id": identifier})
         row = cursor.fetchone()
@@ -803,6 +805,6 @@ def import_case_file(*, path, subject_code: str | None = None, dry_run=False, de
     if problems := _integers_out_of_range(document):
         raise ImportFileError(source, [_case_error(problem, case_paths) for problem in problems])
     try:
-        return import_goso_document(document, source=source, dry_run=dry_run, deactivate_missing=deactivate_missing)
+        return goso_document_import(document, source=source, dry_run=dry_run, deactivate_missing=deactivate_missing)
     except ImportFileError as error:
         raise ImportFileError(source, [_case_error(problem, case_paths) for problem in error.errors]) from error

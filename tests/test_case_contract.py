@@ -8,7 +8,7 @@ from django.urls import get_resolver
 
 from curriculum import case_views
 from curriculum.case import case_format_checker, document_identifier
-from curriculum.importing import import_goso_file
+from curriculum.importing import goso_file_import
 from tests.import_snapshot import in_english  # noqa: F401 (fixture)
 from tests.test_case_roundtrip import next_version_with_link, rich_framework
 from tests.test_import_goso import write_json
@@ -27,7 +27,7 @@ def openapi(db, client):
 @pytest.fixture
 def world(db, tmp_path):
     """Two versions of a framework and an accepted version link: every kind of object exists."""
-    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", rich_framework()))
     next_version_with_link(tmp_path, "goso_next")
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from curriculum.case import SCHEMA_PATH, framework_package, import_case_file, package_validator
-from curriculum.importing import ImportFileError, import_goso_file
+from curriculum.importing import ImportFileError, goso_file_import
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from tenants.context import super_admin_context
 from tests.import_snapshot import database_snapshot, in_english  # noqa: F401 (fixture)
@@ -94,7 +94,7 @@ def test_the_bundled_schema_is_the_published_one():
 
 @pytest.mark.parametrize("language", ["ru", "kk"])
 def test_export_import_into_an_empty_database_reproduces_the_framework(db, tmp_path, language):
-    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", rich_framework()))
     before = framework_state("goso_test")
     package = export("goso_test", language)
     validate(package)
@@ -120,7 +120,7 @@ def test_every_real_framework_exports_valid_packages_and_round_trips(db, tmp_pat
     files = goso_files()
     assert files
     for goso_file in files:
-        import_goso_file(path=goso_file)
+        goso_file_import(path=goso_file)
     codes = list(Framework.objects.values_list("code", flat=True))
     states = {code: framework_state(code) for code in codes}
     packages = {(code, language): export(code, language) for code in codes for language in ("ru", "kk")}
@@ -134,7 +134,7 @@ def test_every_real_framework_exports_valid_packages_and_round_trips(db, tmp_pat
 
 
 def test_package_shape(db, tmp_path):
-    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", rich_framework()))
     ru, kk = export("goso_test", "ru"), export("goso_test", "kk")
     document = ru["CFDocument"]
     assert document["caseVersion"] == "1.1" and document["language"] == "ru"
@@ -162,7 +162,7 @@ def test_package_shape(db, tmp_path):
 def test_semantics(db, tmp_path):
     data = rich_framework()
     data["sections"][0]["subsections"][1]["display_order"] = 0  # 1.2 before 1.1
-    import_goso_file(path=write_json(tmp_path / "f.json", data))
+    goso_file_import(path=write_json(tmp_path / "f.json", data))
     ru, kk = export("goso_test", "ru"), export("goso_test", "kk")
     for package in (ru, kk):
         validate(package)
@@ -205,7 +205,7 @@ def next_version_with_link(tmp_path, code, *, status="accepted"):
 
     second = rich_framework()
     second["framework"]["code"] = code
-    import_goso_file(path=write_json(tmp_path / f"{code}.json", second))
+    goso_file_import(path=write_json(tmp_path / f"{code}.json", second))
     with super_admin_context():
         return OutcomeVersionLink.objects.create(
             old_outcome=LearningOutcome.objects.get(framework__code="goso_test", code="5.1.1.2"),
@@ -216,7 +216,7 @@ def next_version_with_link(tmp_path, code, *, status="accepted"):
 def test_accepted_version_links_are_replaced_by(db, tmp_path):
     from curriculum.models import OutcomeVersionLink
 
-    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", rich_framework()))
     link = next_version_with_link(tmp_path, "goso_test_2")
     old, new = link.old_outcome, link.new_outcome
     with super_admin_context():
@@ -250,7 +250,7 @@ def item_identifier_of(*parts):
 
 
 def test_export_command_writes_a_package(db, tmp_path, settings):
-    import_goso_file(path=write_json(tmp_path / "f.json", small_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", small_framework()))
     output = tmp_path / "out.json"
     call_command("export_case", "goso_test", "--language", "kk", "--output", str(output))
     package = json.loads(output.read_text(encoding="utf-8"))
@@ -260,7 +260,7 @@ def test_export_command_writes_a_package(db, tmp_path, settings):
 
 
 def test_export_uses_the_configured_base_url(db, tmp_path, settings):
-    import_goso_file(path=write_json(tmp_path / "f.json", small_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", small_framework()))
     settings.CASE_BASE_URL = "https://case.edu.kz/"
     output = tmp_path / "out.json"
     call_command("export_case", "goso_test", "--output", str(output))
@@ -330,7 +330,7 @@ def strip_extensions(value):
 
 @pytest.mark.parametrize("language", ["ru", "kk"])
 def test_our_package_stripped_of_extensions_is_recognised_and_changes_nothing(db, tmp_path, language):
-    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", rich_framework()))
     before = framework_state("goso_test")
     frameworks = Framework.objects.count()
     stripped = strip_extensions(export("goso_test", language))
@@ -343,7 +343,7 @@ def test_our_package_stripped_of_extensions_is_recognised_and_changes_nothing(db
 
 
 def test_a_stripped_package_with_an_edit_updates_only_that(db, tmp_path):
-    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", rich_framework()))
     before = framework_state("goso_test")
     stripped = strip_extensions(export("goso_test", "kk"))
     item = next(i for i in stripped["CFItems"] if i["humanCodingScheme"] == "5.1.1.2")
@@ -356,10 +356,10 @@ def test_a_stripped_package_with_an_edit_updates_only_that(db, tmp_path):
 
 
 def test_a_package_updates_only_the_framework_whose_identifier_it_carries(db, tmp_path):
-    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", rich_framework()))
     other = rich_framework()
     other["framework"]["code"] = "goso_algebra"
-    import_goso_file(path=write_json(tmp_path / "g.json", other))
+    goso_file_import(path=write_json(tmp_path / "g.json", other))
     package = export("goso_test", "ru")
     package["CFDocument"]["extensions"]["goso"]["framework"]["code"] = "goso_algebra"  # retarget attempt
     snapshot = database_snapshot()
@@ -394,6 +394,6 @@ def test_malformed_files_are_clear_errors(db, tmp_path, settings):
 def test_the_import_limit_is_a_real_setting_above_our_largest_exports():
     from django.conf import settings as django_settings
 
-    from curriculum.importing import max_file_bytes
+    from importkit.files import max_file_bytes
 
     assert max_file_bytes() == django_settings.GOSO_IMPORT_MAX_FILE_BYTES >= 70 * 1024 * 1024

@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from curriculum.case import case_identifier, document_identifier, item_identifier
-from curriculum.importing import import_goso_file
+from curriculum.importing import goso_file_import
 from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subsection
 from tenants.context import super_admin_context
 from tests.import_snapshot import in_english  # noqa: F401 (fixture)
@@ -31,7 +31,7 @@ def _base_url(settings):
 
 @pytest.fixture
 def imported(db, tmp_path):
-    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", rich_framework()))
     return {language: document_identifier("goso_test", language) for language in ("ru", "kk")}
 
 

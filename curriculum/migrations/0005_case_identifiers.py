@@ -222,7 +222,7 @@ def _backwards():
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('curriculum', '0003_framework_versions'),
+        ('curriculum', '0004_domain_rules'),
     ]
 
     operations = [
