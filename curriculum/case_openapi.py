@@ -36,7 +36,7 @@ STATUS_INFO = {
                 "type": "object", "additionalProperties": False,
                 "required": ["imsx_codeMinorFieldName", "imsx_codeMinorFieldValue"],
                 "properties": {"imsx_codeMinorFieldName": {"type": "string"}, "imsx_codeMinorFieldValue": {"enum": [
-                    "invaliduuid", "unknownobject", "unsupported", "invaliddata", "invalid_sort_field",
+                    "invaliduuid", "unknownobject", "unsupportedmethod", "invaliddata", "invalid_sort_field",
                     "invalid_filter_field", "invalid_selection_field",
                 ]}},
             }}},

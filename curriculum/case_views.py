@@ -84,7 +84,7 @@ def case_endpoint(view):
             response["Allow"] = ", ".join(ALLOWED_METHODS)
             return _with_cors(response)
         if request.method not in ("GET", "HEAD"):
-            response = status_info(status=405, code_minor="unsupported", field="method", description=_(
+            response = status_info(status=405, code_minor="unsupportedmethod", field="method", description=_(
                 "The CASE service is read-only: %(method)s is not allowed (only GET and HEAD)."
             ) % {"method": request.method})
             response["Allow"] = ", ".join(ALLOWED_METHODS)
