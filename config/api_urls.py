@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.views import api_error
 
-from tenants.api import TokenObtainView
+from tenants.api import TokenLogoutAllView, TokenLogoutView, TokenObtainView
 
 
 def api_not_found(request, unmatched):
@@ -17,6 +17,8 @@ def api_not_found(request, unmatched):
 
 v1 = [
     path("auth/token/", TokenObtainView.as_view(), name="token"),
+    path("auth/logout/", TokenLogoutView.as_view(), name="logout"),
+    path("auth/logout-all/", TokenLogoutAllView.as_view(), name="logout-all"),
     path("", include("curriculum.api.urls")),
     path("", include("textbooks.api.urls")),
 ]
