@@ -194,13 +194,13 @@ FUNCTIONS_REVERSE = "".join(f"DROP FUNCTION public.{signature};\n" for signature
 
 # Tables outside row-level security get exactly the privileges of tenants.rls.TABLES_WITHOUT_RLS.
 PRIVILEGES = """
-REVOKE ALL ON public.django_session, public.api_tokens FROM {runtime}, {super_admin};
+REVOKE ALL ON public.django_session, public.api_tokens, public.knox_authtoken FROM {runtime}, {super_admin};
 REVOKE INSERT, UPDATE, DELETE ON public.django_migrations, public.django_content_type, public.auth_permission
     FROM {runtime}, {super_admin};
 DROP TABLE IF EXISTS public.authtoken_token;
 """
 PRIVILEGES_REVERSE = """
-GRANT SELECT, INSERT, UPDATE, DELETE ON public.django_session, public.api_tokens, public.django_migrations,
+GRANT SELECT, INSERT, UPDATE, DELETE ON public.django_session, public.api_tokens, public.knox_authtoken, public.django_migrations,
     public.django_content_type, public.auth_permission TO {runtime}, {super_admin};
 """
 
@@ -211,6 +211,7 @@ class Migration(migrations.Migration):
         ("admin", "0003_logentry_add_action_flag_choices"),
         ("sessions", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
+        ("knox", "0009_extend_authtoken_field"),
     ]
 
     operations = [
