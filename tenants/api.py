@@ -10,6 +10,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.response import Response
@@ -55,6 +56,13 @@ class ClientLanguageMixin:
 
 class TenantGenericViewSet(ClientLanguageMixin, TenantContextMixin, viewsets.GenericViewSet):
     lookup_value_regex = "[0-9]+"  # ids only; anything else is the API's JSON 404
+
+
+class TokenScheme(KnoxTokenScheme):
+    """OpenAPI: `Authorization: Token <token>` for our subclass of knox's authentication."""
+
+    target_class = TokenAuthentication
+    name = "tokenAuth"
 
 
 class TokenLoginSerializer(serializers.Serializer):

@@ -150,3 +150,16 @@ class ApiToken(AbstractAuthToken):
         db_table = "api_tokens"
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
+
+
+class UserCredential(models.Model):
+    """A user's password hash, out of `users`: the runtime role has no privilege on this table; a
+    trigger on `users` writes it, and `identity_password_hash` reads the one being checked."""
+
+    user = models.OneToOneField(User, on_delete=models.DO_NOTHING, primary_key=True, related_name="+")
+    password = models.CharField(max_length=128)
+
+    class Meta:
+        db_table = "user_credentials"
+        verbose_name = _("password hash")
+        verbose_name_plural = _("password hashes")

@@ -17,12 +17,21 @@ from tenants.rls import ADMIN_LOG, REFERENCE, EnableRowSecurity
 IS_SUPER_ADMIN = "(SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')"
 CURRENT_SCHOOL = "(SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint)"
 
-CREDENTIALS_TABLE = """
-CREATE TABLE public.user_credentials (
-    user_id bigint PRIMARY KEY REFERENCES public.users (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
-    password varchar(128) NOT NULL
-);
-REVOKE ALL ON public.user_credentials FROM PUBLIC, {runtime}, {super_admin};
+# knox's own table (unused: the token model is tenants.ApiToken) keeps no link to users, so that
+# nothing outside the app's models blocks deleting or flushing users.
+KNOX_TABLE = """
+DO $$
+DECLARE constraint_name text;
+BEGIN
+    FOR constraint_name IN SELECT conname FROM pg_constraint
+            WHERE conrelid = 'public.knox_authtoken'::regclass AND contype = 'f' LOOP
+        EXECUTE format('ALTER TABLE public.knox_authtoken DROP CONSTRAINT %I', constraint_name);
+    END LOOP;
+END $$;
+"""
+KNOX_TABLE_REVERSE = """
+ALTER TABLE public.knox_authtoken ADD CONSTRAINT knox_authtoken_user_id_fk_users_id
+    FOREIGN KEY (user_id) REFERENCES public.users (id) DEFERRABLE INITIALLY DEFERRED;
 """
 
 # Runs as the owner (SECURITY DEFINER) so it can write user_credentials and api_tokens; it acts only
@@ -35,6 +44,7 @@ DECLARE
 BEGIN
     IF TG_OP = 'DELETE' THEN
         DELETE FROM public.api_tokens WHERE user_id = OLD.id;
+        DELETE FROM public.user_credentials WHERE user_id = OLD.id;
         RETURN OLD;
     END IF;
     IF NOT {IS_SUPER_ADMIN} AND NEW.is_superuser AND (TG_OP = 'INSERT' OR NOT OLD.is_superuser) THEN
@@ -110,7 +120,7 @@ $$;
 
 CREATE FUNCTION public.identity_session_load(p_key varchar) RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$
-    SELECT s.session_data FROM public.django_session s WHERE s.session_key = p_key AND s.expire_date > now()
+    SELECT s.session_data FROM public.django_session s WHERE s.session_key = p_key AND s.expire_date > clock_timestamp()
 $$;
 
 CREATE FUNCTION public.identity_session_exists(p_key varchar) RETURNS boolean
@@ -137,14 +147,14 @@ $$;
 
 CREATE FUNCTION public.identity_sessions_clear_expired() RETURNS bigint
 LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $$
-    WITH gone AS (DELETE FROM public.django_session WHERE expire_date < now() RETURNING 1) SELECT count(*) FROM gone
+    WITH gone AS (DELETE FROM public.django_session WHERE expire_date < clock_timestamp() RETURNING 1) SELECT count(*) FROM gone
 $$;
 
 CREATE FUNCTION public.identity_token_lookup(p_token_key varchar)
 RETURNS TABLE (digest varchar, user_id bigint, expiry timestamptz)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
 BEGIN
-    DELETE FROM public.api_tokens t WHERE t.token_key = p_token_key AND t.expiry <= now();
+    DELETE FROM public.api_tokens t WHERE t.token_key = p_token_key AND t.expiry <= clock_timestamp();
     RETURN QUERY SELECT t.digest, t.user_id, t.expiry FROM public.api_tokens t WHERE t.token_key = p_token_key;
 END $$;
 
@@ -194,20 +204,22 @@ FUNCTIONS_REVERSE = "".join(f"DROP FUNCTION public.{signature};\n" for signature
 
 # Tables outside row-level security get exactly the privileges of tenants.rls.TABLES_WITHOUT_RLS.
 PRIVILEGES = """
-REVOKE ALL ON public.django_session, public.api_tokens, public.knox_authtoken FROM {runtime}, {super_admin};
+REVOKE ALL ON public.django_session, public.api_tokens, public.user_credentials, public.knox_authtoken
+    FROM {runtime}, {super_admin};
 REVOKE INSERT, UPDATE, DELETE ON public.django_migrations, public.django_content_type, public.auth_permission
     FROM {runtime}, {super_admin};
 DROP TABLE IF EXISTS public.authtoken_token;
 """
 PRIVILEGES_REVERSE = """
-GRANT SELECT, INSERT, UPDATE, DELETE ON public.django_session, public.api_tokens, public.knox_authtoken, public.django_migrations,
+GRANT SELECT, INSERT, UPDATE, DELETE ON public.django_session, public.api_tokens, public.user_credentials,
+    public.knox_authtoken, public.django_migrations,
     public.django_content_type, public.auth_permission TO {runtime}, {super_admin};
 """
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0003_identity_tokens"),
+        ("tenants", "0004_user_credentials"),
         ("admin", "0003_logentry_add_action_flag_choices"),
         ("sessions", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
@@ -215,10 +227,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        RoleSQL(CREDENTIALS_TABLE, "DROP TABLE public.user_credentials;", comment="Password hashes out of users"),
+        RoleSQL(PRIVILEGES, PRIVILEGES_REVERSE, comment="Allowlisted tables get only their listed privileges"),
+        RoleSQL(KNOX_TABLE, KNOX_TABLE_REVERSE, comment="knox's unused table keeps no link to users"),
         RoleSQL(USERS_TRIGGER, USERS_TRIGGER_REVERSE, comment="Privilege flags and credentials guarded on users"),
         RoleSQL(FUNCTIONS + FUNCTION_GRANTS, FUNCTIONS_REVERSE, comment="Identity functions: one row by its key"),
-        RoleSQL(PRIVILEGES, PRIVILEGES_REVERSE, comment="Allowlisted tables get only their listed privileges"),
         # Groups are managed nationally, like users_groups; admin history per school.
         EnableRowSecurity(table="auth_group", kind=REFERENCE),
         EnableRowSecurity(table="auth_group_permissions", kind=REFERENCE),
