@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from tenants import credentials
 from tenants.context import super_admin_context, tenant_context
 from tenants.models import User
-from tenants.services import school_activate, school_deactivate, token_create
+from tenants.services import school_activate, school_deactivate
 from tests.api_support import API, assert_error
 from tests.conftest import PASSWORD
 
