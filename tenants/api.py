@@ -75,7 +75,7 @@ class TokenSerializer(serializers.Serializer):
     expiry = serializers.DateTimeField(allow_null=True, help_text=_("When the token stops working (null: never)."))
 
 
-@extend_schema(tags=["auth"], summary=_("Get an API token (username and password)"), request=TokenLoginSerializer,
+@extend_schema(tags=["auth"], summary=_("Get your API token (username and password)"), request=TokenLoginSerializer,
                responses={200: TokenSerializer})
 class TokenObtainView(ClientLanguageMixin, APIView):
     """POST username and password; the answer holds a new token for `Authorization: Token <token>`
