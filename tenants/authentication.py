@@ -20,6 +20,8 @@ class TokenAuthentication(KnoxTokenAuthentication):
     def authenticate_credentials(self, token):
         message = _("Invalid token.")
         token = token.decode("utf-8", errors="replace")
+        if "\x00" in token:  # PostgreSQL text cannot hold it: refuse before the lookup, not with a 500
+            raise exceptions.AuthenticationFailed(message)
         try:
             digest = hash_token(token)
         except (TypeError, ValueError, binascii.Error):
