@@ -96,8 +96,10 @@ class Allowlisted:
 # The ONE list of tables outside row-level security. Every other table of the database is under RLS
 # (enabled and forced, policies from POLICY_KINDS); tests/test_rls_catalog.py fails on a table that
 # is in neither and checks that the roles' actual privileges are exactly these. Other apps add their
-# tables here (e.g. `TABLES_WITHOUT_RLS["axes_accessattempt"] = Allowlisted(...)`) and grant exactly
-# these privileges in their migration (`tenants.identity_sql.grant_allowlisted_sql`).
+# tables here (e.g. `"axes_accessattempt": Allowlisted(frozenset({"SELECT", "INSERT", ...}), "why")`) and
+# set exactly these privileges in their migration: the owner's default privileges grant every new table
+# SELECT, INSERT, UPDATE, DELETE, so revoke what is not listed, e.g. `RoleSQL("REVOKE ... ON public.<table>
+# FROM {runtime}, {super_admin}", "GRANT ...")` (tenants/migration_sql.py; 0005_identity_boundary has examples).
 TABLES_WITHOUT_RLS: dict[str, Allowlisted] = {
     "django_migrations": Allowlisted(
         frozenset({"SELECT"}), "written by the owner role during migrate; read by runserver's migration check"
@@ -109,7 +111,7 @@ TABLES_WITHOUT_RLS: dict[str, Allowlisted] = {
         frozenset({"SELECT"}), "permission registry, not data; written by the owner role during migrate"
     ),
     "django_session": Allowlisted(
-        frozenset(), "session secrets: reached only by key through the identity functions (tenants/identity_sql.py)"
+        frozenset(), "session secrets: reached only by key through the identity functions (tenants/credentials.py)"
     ),
     "api_tokens": Allowlisted(
         frozenset(), "API token digests: reached only by key prefix through the identity functions"
