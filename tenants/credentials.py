@@ -2,7 +2,7 @@
 
 The runtime role has no privilege on `user_credentials` (password hashes), `django_session` or
 `api_tokens`; it may only EXECUTE the SECURITY DEFINER functions created by the migration
-tenants/0005_identity_boundary), each of which touches one row given its key. Nothing
+tenants/0005_identity_boundary, each of which touches one row given its key. Nothing
 here imports models: the User model uses `password_hash_for_check`.
 """
 
