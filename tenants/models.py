@@ -156,7 +156,9 @@ class UserCredential(models.Model):
     """A user's password hash, out of `users`: the runtime role has no privilege on this table; a
     trigger on `users` writes it, and `identity_password_hash` reads the one being checked."""
 
-    user = models.OneToOneField(User, on_delete=models.DO_NOTHING, primary_key=True, related_name="+")
+    # No foreign key: the trigger writes this row BEFORE its user row exists (and `INSERT ... ON CONFLICT
+    # DO NOTHING` may then never insert it); identity_password_hash joins users, so such a row is inert.
+    user = models.OneToOneField(User, on_delete=models.DO_NOTHING, primary_key=True, related_name="+", db_constraint=False)
     password = models.CharField(max_length=128)
 
     class Meta:

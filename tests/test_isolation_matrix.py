@@ -490,3 +490,22 @@ def test_registries_are_read_only_at_run_time(table, context_name, school_a):
             assert refused, statement
     with super_admin_context():
         assert sql_rowcount(f"SELECT 1 FROM {table}", []) == before
+
+
+def test_set_based_user_inserts_keep_credentials_out_of_users(school_a):
+    """Scale data inserts users in SQL, without the epoch, re-runnable with ON CONFLICT DO NOTHING."""
+    from django.contrib.auth import authenticate
+    from django.contrib.auth.hashers import make_password
+
+    insert = (
+        "INSERT INTO users (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,"
+        " date_joined, role, school_id) VALUES (%s, false, 'bulk', '', '', '', true, true, now(), 'teacher', %s)"
+        " ON CONFLICT (username) DO NOTHING"
+    )
+    with super_admin_context():
+        assert sql_rowcount(insert, [make_password("first-password-1"), school_a.pk]) == 1
+        assert sql_rowcount(insert, [make_password("second-password-2"), school_a.pk]) == 0
+        user = User.objects.get(username="bulk")
+        assert user.password == "" and len(user.credentials_epoch) == 32
+    assert authenticate(username="bulk", password="first-password-1") == user
+    assert authenticate(username="bulk", password="second-password-2") is None
