@@ -3,8 +3,8 @@ import secrets
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.utils.crypto import salted_hmac
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 from knox.models import AbstractAuthToken
@@ -113,7 +113,9 @@ class User(AbstractUser):
     def check_password(self, raw_password):
         # No rehash-on-login setter: the login runs before the user's context, where the row is
         # not writable; hashes are upgraded at the next password change.
-        return check_password(raw_password, password_hash_for_check(user_id=self.pk))
+        # A hash set on this instance (set_password) is the one to check; a loaded row holds none.
+        encoded = self.password or password_hash_for_check(user_id=self.pk)
+        return check_password(raw_password, encoded)
 
     def set_password(self, raw_password):
         super().set_password(raw_password)
@@ -134,13 +136,12 @@ class User(AbstractUser):
         return self.role == Role.SCHOOL_ADMIN
 
 
-
 class ApiToken(AbstractAuthToken):
     """An API token (django-rest-knox): only its digest is stored, it expires (settings.REST_KNOX
     TOKEN_TTL) and is revoked on logout, password change, deactivation and school deactivation.
 
     The runtime role has no privilege on this table: tokens are created, looked up and revoked only
-    through the identity functions (tenants/identity.py). The user link is DO_NOTHING in Python
+    through the identity functions (tenants/credentials.py). The user link is DO_NOTHING in Python
     because the runtime role cannot read the table to cascade; a trigger deletes a user's tokens.
     """
 
