@@ -12,7 +12,7 @@ the owner does not have): each is `SET search_path = ''` and EXECUTE is revoked 
 from django.db import migrations
 
 from tenants.migration_sql import RoleSQL
-from tenants.rls import ADMIN_LOG, REFERENCE, EnableRowSecurity
+from tenants.rls import EnableRowSecurity
 
 IS_SUPER_ADMIN = "(SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')"
 CURRENT_SCHOOL = "(SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint)"
@@ -235,7 +235,28 @@ class Migration(migrations.Migration):
         RoleSQL(USERS_TRIGGER, USERS_TRIGGER_REVERSE, comment="Privilege flags and credentials guarded on users"),
         RoleSQL(FUNCTIONS + FUNCTION_GRANTS, FUNCTIONS_REVERSE, comment="Identity functions: one row by its key"),
         # Groups are managed nationally, like users_groups; admin history per school.
-        EnableRowSecurity(table="auth_group", kind=REFERENCE),
-        EnableRowSecurity(table="auth_group_permissions", kind=REFERENCE),
-        EnableRowSecurity(table="django_admin_log", kind=ADMIN_LOG),
+        EnableRowSecurity(
+            table="auth_group",
+            kind="reference",
+            policies={
+                "auth_group_read_all": """CREATE POLICY "auth_group_read_all" ON "auth_group" AS PERMISSIVE FOR SELECT TO PUBLIC USING (true)""",
+                "auth_group_super_admin_all": """CREATE POLICY "auth_group_super_admin_all" ON "auth_group" AS PERMISSIVE FOR ALL TO {super_admin} USING ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')) WITH CHECK ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true'))""",
+            },
+        ),
+        EnableRowSecurity(
+            table="auth_group_permissions",
+            kind="reference",
+            policies={
+                "auth_group_permissions_read_all": """CREATE POLICY "auth_group_permissions_read_all" ON "auth_group_permissions" AS PERMISSIVE FOR SELECT TO PUBLIC USING (true)""",
+                "auth_group_permissions_super_admin_all": """CREATE POLICY "auth_group_permissions_super_admin_all" ON "auth_group_permissions" AS PERMISSIVE FOR ALL TO {super_admin} USING ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')) WITH CHECK ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true'))""",
+            },
+        ),
+        EnableRowSecurity(
+            table="django_admin_log",
+            kind="admin_log",
+            policies={
+                "django_admin_log_read_write_own_staff": """CREATE POLICY "django_admin_log_read_write_own_staff" ON "django_admin_log" AS PERMISSIVE FOR ALL TO {runtime} USING (user_id IN (SELECT id FROM public.users WHERE school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint))) WITH CHECK (user_id IN (SELECT id FROM public.users WHERE school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint)))""",
+                "django_admin_log_super_admin_all": """CREATE POLICY "django_admin_log_super_admin_all" ON "django_admin_log" AS PERMISSIVE FOR ALL TO {super_admin} USING ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')) WITH CHECK ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true'))""",
+            },
+        ),
     ]
