@@ -79,7 +79,7 @@ _TOKEN = "SELECT public.identity_token_create(%s, %s, %s, now() + interval '1 da
 
 
 def prepare_schools(cursor, *, count: int) -> list[SchoolProfile]:
-    """Profiles of the first `count` generated schools (generate_scale_data), with API tokens for
+    """Profiles of the first `count` generated schools (bench/scale_data.py), with API tokens for
     their administrators. `cursor`: any DB-API cursor in the super-admin context."""
     from knox.crypto import create_token_string, hash_token  # needs Django settings: imported late
     from knox.settings import CONSTANTS
