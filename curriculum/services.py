@@ -10,7 +10,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from tenants.context import current_context
-from tenants.errors import user_errors_from_database
+from database_errors import user_errors_from_database
 
 
 def _require_methodologist_context() -> None:

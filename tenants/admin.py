@@ -21,7 +21,6 @@ a textbook.
 """
 
 from django.contrib import admin, messages
-from django.contrib.admin import AdminSite
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
@@ -31,33 +30,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy as _
 
-from tenants.errors import database_error_as_user_error
+from database_errors import database_error_as_user_error
 from tenants.models import Domain, Role, School, User
 
 VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
 EVERYTHING = frozenset({VIEW, ADD, CHANGE, DELETE})
 READ_ONLY = frozenset({VIEW})
-
-admin.site.site_header = _("GOSO Curriculum")
-admin.site.site_title = _("GOSO Curriculum")
-admin.site.index_title = _("Standards, textbooks and alignments")
-
-
-def app_list_in_working_order(request, app_label=None):
-    """The index page and the sidebar list models in the order people work through them (subjects,
-    frameworks, sections ... alignments; each ModelAdmin's `menu_order`), not alphabetically."""
-    app_list = AdminSite.get_app_list(admin.site, request, app_label)
-
-    def position(entry):
-        return getattr(admin.site._registry.get(entry["model"]), "menu_order", 1000), entry["name"]
-
-    for app in app_list:
-        app["models"].sort(key=position)
-    app_list.sort(key=lambda app: min(position(entry) for entry in app["models"]))
-    return app_list
-
-
-admin.site.get_app_list = app_list_in_working_order
 
 
 class RolePermissions:
@@ -119,7 +97,7 @@ class ProjectAdminMixin(RolePermissions):
       message on the page the user was on, never a 500; nothing of the attempt is kept.
     """
 
-    menu_order = 1000  # see app_list_in_working_order
+    menu_order = 1000  # position in the index and sidebar (config.admin.GosoAdminSite)
     # Choosers (autocomplete) offer only rows the user may write into, e.g. a school's own
     # textbooks when adding a chapter: global content is readable but not a valid parent.
     autocomplete_writable_only = False
