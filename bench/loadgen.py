@@ -12,7 +12,6 @@ requesting school: one is an isolation failure.
 import http.client
 import json
 import random
-import secrets
 import signal
 import socket
 import statistics
@@ -75,14 +74,16 @@ _OUTCOMES = """
       AND o.id NOT IN (SELECT outcome_id FROM paragraph_outcomes WHERE paragraph_id IN (%s, %s))
     ORDER BY o.id LIMIT %s
 """
-_TOKEN = """
-    INSERT INTO authtoken_token (key, created, user_id) VALUES (%s, now(), %s) ON CONFLICT (user_id) DO NOTHING;
-"""
+# API tokens are written only through the identity function (the runtime role cannot touch api_tokens).
+_TOKEN = "SELECT public.identity_token_create(%s, %s, %s, now() + interval '1 day')"
 
 
 def prepare_schools(cursor, *, count: int) -> list[SchoolProfile]:
     """Profiles of the first `count` generated schools (bench/scale_data.py), with API tokens for
     their administrators. `cursor`: any DB-API cursor in the super-admin context."""
+    from knox.crypto import create_token_string, hash_token  # needs Django settings: imported late
+    from knox.settings import CONSTANTS
+
     cursor.execute(_SCHOOLS, [count])
     rows = cursor.fetchall()
     profiles = []
@@ -94,9 +95,8 @@ def prepare_schools(cursor, *, count: int) -> list[SchoolProfile]:
         outcomes = tuple(outcome_id for (outcome_id,) in cursor.fetchall())
         if len(outcomes) < OUTCOMES_NEEDED:
             raise ValueError(f"school {code}: fewer than {OUTCOMES_NEEDED} outcomes fit its paragraphs")
-        cursor.execute(_TOKEN, [secrets.token_hex(20), user_id])
-        cursor.execute("SELECT key FROM authtoken_token WHERE user_id = %s", [user_id])
-        (token,) = cursor.fetchone()
+        token = create_token_string()
+        cursor.execute(_TOKEN, [hash_token(token), token[:CONSTANTS.TOKEN_KEY_LENGTH], user_id])
         next_school_paragraphs = rows[(index + 1) % len(rows)][3]
         profiles.append(SchoolProfile(
             school_id=school_id, host=f"{code}.localhost", token=token, create_paragraph=paragraphs[0],

@@ -4,11 +4,13 @@ API kit (apikit.views; tests/test_api_kit.py)."""
 
 from django.urls import include, path, re_path
 
-from apikit.auth import TokenObtainView
+from apikit.auth import TokenLogoutAllView, TokenLogoutView, TokenObtainView
 from apikit.views import DocsView, SchemaView, UnknownPathView
 
 v1 = [
     path("auth/token/", TokenObtainView.as_view(), name="token"),
+    path("auth/logout/", TokenLogoutView.as_view(), name="logout"),
+    path("auth/logout-all/", TokenLogoutAllView.as_view(), name="logout-all"),
     path("", include("curriculum.api.urls")),
     path("", include("textbooks.api.urls")),
 ]

@@ -4,6 +4,7 @@ Development defaults are safe: DEBUG is off unless asked for, and a production-l
 (DEBUG off) refuses to start with a missing or development secret key or a wildcard host.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -102,7 +103,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens: hashed, expiring, revocable (model tenants.ApiToken)
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -119,6 +120,8 @@ TENANT_MODEL = "tenants.School"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 TENANT_LIMIT_SET_CALLS = True  # every school lives in the public schema: set search_path once
 AUTH_USER_MODEL = "tenants.User"
+# Sessions and password hashes are read only through the identity functions (README, "Security model").
+SESSION_ENGINE = "tenants.sessions"
 
 MIDDLEWARE = [
     # Django's LocaleMiddleware; /api/ answers in the client's Accept-Language. Outermost, so every
@@ -214,7 +217,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an anonymous call a 401 (not a 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "tenants.authentication.TokenAuthentication",
         "apikit.authentication.SessionAuthentication",  # CSRF refusals in the API's terms
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -223,6 +226,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["apikit.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apikit.pagination.ApiPagination",
     "EXCEPTION_HANDLER": "apikit.errors.api_exception_handler",
+}
+
+# API tokens (django-rest-knox): a working day by default; `API_TOKEN_TTL_HOURS=0` never expires (not advised).
+_TOKEN_TTL_HOURS = env.float("API_TOKEN_TTL_HOURS", default=10)
+KNOX_TOKEN_MODEL = "tenants.ApiToken"
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=_TOKEN_TTL_HOURS) if _TOKEN_TTL_HOURS > 0 else None,
+    "AUTO_REFRESH": False,  # a fixed lifetime: a stolen token dies on schedule
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
 }
 
 SPECTACULAR_SETTINGS = {

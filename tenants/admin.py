@@ -26,6 +26,8 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy as _
 
 from database_errors import database_error_as_user_error
@@ -216,7 +218,7 @@ class AccountAdmin(ProjectAdminMixin, UserAdmin):
     search_fields = ["username", "first_name", "last_name", "email"]
     autocomplete_fields = ["school"]
     fieldsets = [
-        (None, {"fields": ["username", "password"]}),
+        (None, {"fields": ["username", "password_change_link"]}),
         (_("Person"), {"fields": [("first_name", "last_name"), "email"]}),
         (_("Role"), {"fields": ["role", "school", "is_active", "is_staff"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
@@ -225,7 +227,16 @@ class AccountAdmin(ProjectAdminMixin, UserAdmin):
         (None, {"fields": ["username", "password1", "password2"]}),
         (_("Role"), {"fields": ["role", "school"]}),
     ]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "password_change_link"]
+
+    @admin.display(description=_("Password"))
+    def password_change_link(self, obj):
+        # Hashes live in user_credentials, out of the runtime role's reach: there is no hash to
+        # summarise, only the page that sets a new password.
+        if obj is None or obj.pk is None:
+            return "-"
+        url = reverse("admin:auth_user_password_change", args=[obj.pk])  # the name UserAdmin gives it
+        return format_html('<a href="{}">{}</a>', url, gettext("Change password"))
 
     def get_queryset(self, request):
         # Accounts are readable in every context (identity precedes context): scope the list here.

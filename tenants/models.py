@@ -1,8 +1,15 @@
+import secrets
+
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
+from knox.models import AbstractAuthToken
+
+from tenants.credentials import password_hash_for_check
 
 
 class School(TenantMixin):
@@ -55,6 +62,10 @@ class Role(models.TextChoices):
     TEACHER = "teacher", _("Teacher")
 
 
+def new_credentials_epoch() -> str:
+    return secrets.token_hex(16)
+
+
 class AccountManager(UserManager):
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         # `createsuperuser` makes a methodologist: the national, school-less super admin.
@@ -70,6 +81,9 @@ class User(AbstractUser):
         School, on_delete=models.PROTECT, null=True, blank=True, related_name="users", verbose_name=_("school")
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.TEACHER)
+    # Changes with the password (here and, for any other writer, in a database trigger): sessions are
+    # bound to it instead of to the hash, which the runtime role cannot read.
+    credentials_epoch = models.CharField(max_length=32, default=new_credentials_epoch, editable=False)
 
     objects = AccountManager()
 
@@ -86,7 +100,32 @@ class User(AbstractUser):
                 name="users_role_matches_school",
                 violation_error_message=_("A methodologist belongs to no school; school staff belong to one school."),
             ),
+            models.CheckConstraint(
+                condition=Q(is_superuser=False) | Q(role=Role.METHODOLOGIST),
+                name="users_superuser_is_methodologist",
+                violation_error_message=_("Only a methodologist can be a superuser."),
+            ),
         ]
+
+    # Password hashes live in `user_credentials`, which the runtime role cannot read: a database
+    # trigger moves whatever is written to `users.password` there and leaves the column empty.
+
+    def check_password(self, raw_password):
+        # No rehash-on-login setter: the login runs before the user's context, where the row is
+        # not writable; hashes are upgraded at the next password change.
+        # A hash set on this instance (set_password) is the one to check; a loaded row holds none.
+        encoded = self.password or password_hash_for_check(user_id=self.pk)
+        return check_password(raw_password, encoded)
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.credentials_epoch = new_credentials_epoch()
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django binds a session to an HMAC of the password hash; ours binds it to the epoch, which
+        # changes with the password, so a password change still ends every other session.
+        key_salt = "tenants.models.User.get_session_auth_hash"
+        return salted_hmac(key_salt, self.credentials_epoch, secret=secret, algorithm="sha256").hexdigest()
 
     @property
     def is_methodologist(self) -> bool:
@@ -96,3 +135,34 @@ class User(AbstractUser):
     def is_school_admin(self) -> bool:
         return self.role == Role.SCHOOL_ADMIN
 
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox): only its digest is stored, it expires (settings.REST_KNOX
+    TOKEN_TTL) and is revoked on logout, password change, deactivation and school deactivation.
+
+    The runtime role has no privilege on this table: tokens are created, looked up and revoked only
+    through the identity functions (tenants/credentials.py). The user link is DO_NOTHING in Python
+    because the runtime role cannot read the table to cascade; a trigger deletes a user's tokens.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.DO_NOTHING, related_name="api_tokens", verbose_name=_("user"))
+
+    class Meta:
+        db_table = "api_tokens"
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+
+class UserCredential(models.Model):
+    """A user's password hash, out of `users`: the runtime role has no privilege on this table; a
+    trigger on `users` writes it, and `identity_password_hash` reads the one being checked."""
+
+    # No foreign key: the trigger writes this row BEFORE its user row exists (and `INSERT ... ON CONFLICT
+    # DO NOTHING` may then never insert it); identity_password_hash joins users, so such a row is inert.
+    user = models.OneToOneField(User, on_delete=models.DO_NOTHING, primary_key=True, related_name="+", db_constraint=False)
+    password = models.CharField(max_length=128)
+
+    class Meta:
+        db_table = "user_credentials"
+        verbose_name = _("password hash")
+        verbose_name_plural = _("password hashes")

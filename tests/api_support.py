@@ -13,15 +13,16 @@ role, which may not TRUNCATE) mirrors `owner`, and Django flushes only non-mirro
 `owner` listed the owner role truncates the tables after the test.
 """
 
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from tenants.services import token_create
 
 API = "/api/v1"
 
 
 def token_for(user) -> str:
-    # authtoken_token is outside row-level security: identity precedes the tenant context.
-    return Token.objects.get_or_create(user=user)[0].key
+    """A new API token, created the way the login endpoint creates it (in the user's context)."""
+    return token_create(user=user)[0]
 
 
 def api_client(user=None, *, host="testserver") -> APIClient:

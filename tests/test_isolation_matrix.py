@@ -293,3 +293,219 @@ def test_accounts(context_name, admin_a, admin_b, methodologist, school_a):
     with super_admin_context():
         changed = set(User.objects.filter(first_name="changed").values_list("pk", flat=True))
         assert changed == allowed[context_name]
+
+
+# --------------------------------------------------------------------------------------------
+# Credentials (issue 10, findings 1 and 2): raw SQL as the runtime role, in every context. Secret
+# tables refuse every statement; the re-read goes through the identity functions (the only way in)
+# and proves nothing changed.
+
+SECRET_STATEMENTS = {
+    "user_credentials": [
+        "SELECT password FROM user_credentials",
+        "UPDATE user_credentials SET password = 'x'",
+        "DELETE FROM user_credentials",
+        "INSERT INTO user_credentials (user_id, password) VALUES (%(user)s, 'x')",
+    ],
+    "django_session": [
+        "SELECT session_key, session_data FROM django_session",
+        "UPDATE django_session SET expire_date = now() + interval '1 year'",
+        "DELETE FROM django_session",
+        "INSERT INTO django_session (session_key, session_data, expire_date) VALUES ('forged', 'x', now() + interval '1 day')",
+    ],
+    "api_tokens": [
+        "SELECT digest, token_key, user_id FROM api_tokens",
+        "UPDATE api_tokens SET user_id = %(user)s",
+        "DELETE FROM api_tokens",
+        "INSERT INTO api_tokens (digest, token_key, user_id, created) VALUES ('forged', 'forged', %(user)s, now())",
+    ],
+}
+
+
+@pytest.fixture
+def credentials_everywhere(admin_a, admin_b, methodologist):
+    """A session and an API token for the methodologist and for school B's administrator."""
+    from django.contrib.sessions.backends.base import SessionBase
+
+    from tenants.sessions import SessionStore
+    from tenants.services import token_create
+
+    created = {}
+    for user in (methodologist, admin_b):
+        session = SessionStore()
+        session["_auth_user_id"] = str(user.pk)
+        session.create()
+        token, _ = token_create(user=user)
+        created[user.pk] = (session.session_key, session.load(), token)
+    assert isinstance(session, SessionBase)
+    return created
+
+
+def assert_credentials_unchanged(created, users):
+    from django.contrib.auth import authenticate
+
+    from tenants import credentials
+    from tenants.sessions import SessionStore
+    from tests.conftest import PASSWORD
+
+    for user in users:
+        session_key, session_data, token = created[user.pk]
+        assert SessionStore(session_key).load() == session_data
+        digests = credentials.token_candidates(token_key=token[:15])
+        assert [user_id for _digest, user_id, _expiry in digests] == [user.pk]
+        assert authenticate(username=user.username, password=PASSWORD) == user
+
+
+@pytest.mark.parametrize("context_name", CONTEXTS)
+@pytest.mark.parametrize("table", SECRET_STATEMENTS)
+def test_secret_tables_refuse_every_statement(table, context_name, school_a, admin_b, methodologist, credentials_everywhere):
+    with enter(context_name, school_a):
+        for statement in SECRET_STATEMENTS[table]:
+            _, refused = attempt(lambda: sql_rowcount(statement, {"user": admin_b.pk}))
+            assert refused, statement
+    assert_credentials_unchanged(credentials_everywhere, [methodologist, admin_b])
+
+
+@pytest.mark.parametrize("context_name", CONTEXTS)
+def test_users_hold_no_hash_to_read(context_name, school_a, admin_a, methodologist):
+    with enter(context_name, school_a):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT DISTINCT password FROM users")
+            assert cursor.fetchall() == [("",)]
+
+
+@pytest.mark.parametrize("context_name", CONTEXTS)
+def test_identity_functions_serve_one_key_and_only_governed_users(context_name, school_a, admin_a, admin_b, credentials_everywhere):
+    from tenants import credentials
+
+    with enter(context_name, school_a):
+        # Another school's user: no token minted, none revoked.
+        _, refused = attempt(lambda: credentials.token_insert(digest="d" * 128, token_key="k" * 15, user_id=admin_b.pk, expiry=None))
+        assert refused is (context_name != "super_admin")
+        revoked, refused = attempt(lambda: credentials.tokens_delete_for_user(user_id=admin_b.pk))
+        assert not refused and (revoked > 0) is (context_name == "super_admin")
+        # A session or token is found only by its own key.
+        assert credentials.session_load(key="") is None
+        assert credentials.token_candidates(token_key="") == []
+
+
+# Finding 2: privilege flags and credentials of users the context does not govern.
+PRIVILEGE_WRITES = {
+    "superuser": ("UPDATE users SET is_superuser = true WHERE id = %(user)s", "is_superuser", False),
+    "staff": ("UPDATE users SET is_staff = false WHERE id = %(user)s", "is_staff", True),
+    "role": ("UPDATE users SET role = CASE WHEN role = 'teacher' THEN 'school_admin' ELSE 'teacher' END WHERE id = %(user)s",
+             "role", None),
+    "school": ("UPDATE users SET school_id = CASE WHEN school_id = %(school_a)s THEN %(school_b)s ELSE %(school_a)s END"
+               " WHERE id = %(user)s", "school_id", None),
+    "password": ("UPDATE users SET password = 'pbkdf2_sha256$1$x$y' WHERE id = %(user)s", None, None),
+    "active": ("UPDATE users SET is_active = false WHERE id = %(user)s", "is_active", True),
+}
+
+
+@pytest.mark.parametrize("context_name", CONTEXTS)
+@pytest.mark.parametrize("write", PRIVILEGE_WRITES)
+@pytest.mark.parametrize("target", ["teacher_a", "admin_b", "methodologist"])
+def test_privilege_flags_and_credentials(request, target, write, context_name, school_a, school_b, admin_b, methodologist):
+    from django.contrib.auth import authenticate
+
+    from tests.conftest import PASSWORD
+
+    user = request.getfixturevalue(target)
+    sql, column, _ = PRIVILEGE_WRITES[write]
+    # Who governs whom: school A its own staff; the super-admin context everyone; nobody but the
+    # super-admin context makes a superuser (and only a methodologist can be one).
+    governed = {"school_a": {"teacher_a"}, "no_context": set(), "super_admin": {"teacher_a", "admin_b", "methodologist"}}
+    allowed = target in governed[context_name]
+    if write == "superuser":
+        allowed = context_name == "super_admin" and target == "methodologist"
+    if write in ("role", "school") and target == "methodologist":
+        allowed = False  # a methodologist belongs to no school (constraint)
+    if write == "school":
+        allowed = allowed and context_name == "super_admin"  # a school never gives its staff away
+    with super_admin_context():
+        before = User.objects.filter(pk=user.pk).values().get()
+    with enter(context_name, school_a):
+        try:
+            with transaction.atomic():
+                affected = sql_rowcount(sql, {"user": user.pk, "school_a": school_a.pk, "school_b": school_b.pk})
+            refused = False
+        except DatabaseError as error:
+            assert getattr(error.__cause__, "sqlstate", None) in ("42501", "23514"), error
+            affected, refused = 0, True
+    assert (affected == 1) is allowed, (affected, refused)
+    with super_admin_context():
+        after = User.objects.filter(pk=user.pk).values().get()
+    changed = {key for key in before if before[key] != after[key]}
+    if not allowed:
+        assert changed == set()
+        assert authenticate(username=user.username, password=PASSWORD) == user
+    elif write == "password":
+        # Stored in user_credentials (not in users), the epoch moved: old sessions end.
+        assert changed == {"credentials_epoch"} and after["password"] == ""
+        assert authenticate(username=user.username, password=PASSWORD) is None
+    else:
+        assert column in changed
+
+
+@pytest.mark.parametrize("context_name", CONTEXTS)
+def test_admin_log_only_for_the_schools_own_staff(context_name, school_a, admin_a, admin_b, methodologist):
+    from django.contrib.admin.models import ADDITION, LogEntry
+
+    def log(user):
+        return LogEntry.objects.create(user_id=user.pk, action_flag=ADDITION, object_repr="x", change_message="")
+
+    with super_admin_context():
+        entries = {user.pk: log(user).pk for user in (admin_a, admin_b, methodologist)}
+    visible = {"school_a": {admin_a.pk}, "no_context": set(), "super_admin": set(entries)}[context_name]
+    with enter(context_name, school_a):
+        assert sql_ids("django_admin_log") == {entries[user_id] for user_id in visible}
+        for user in (admin_a, admin_b, methodologist):
+            _, refused = attempt(lambda: log(user))
+            assert refused is (user.pk not in visible), user
+            updated, refused = attempt(lambda: sql_rowcount("UPDATE django_admin_log SET object_repr = 'forged' WHERE id = %s", [entries[user.pk]]))
+            assert (updated == 1) is (user.pk in visible) and not refused
+    with super_admin_context():
+        forged = set(LogEntry.objects.filter(object_repr="forged").values_list("user_id", flat=True))
+        assert forged == visible
+        assert LogEntry.objects.count() == len(entries) + len(visible)
+
+
+@pytest.mark.parametrize("context_name", CONTEXTS)
+@pytest.mark.parametrize("table", ["django_migrations", "django_content_type", "auth_permission"])
+def test_registries_are_read_only_at_run_time(table, context_name, school_a):
+    statements = {
+        "django_migrations": ("INSERT INTO django_migrations (app, name, applied) VALUES ('x', 'x', now())",
+                              "UPDATE django_migrations SET name = name", "DELETE FROM django_migrations"),
+        "django_content_type": ("INSERT INTO django_content_type (app_label, model) VALUES ('x', 'x')",
+                                "UPDATE django_content_type SET model = model", "DELETE FROM django_content_type"),
+        "auth_permission": ("INSERT INTO auth_permission (name, content_type_id, codename) SELECT 'x', min(id), 'x' FROM django_content_type",
+                            "UPDATE auth_permission SET name = name", "DELETE FROM auth_permission"),
+    }[table]
+    with super_admin_context():
+        before = sql_rowcount(f"SELECT 1 FROM {table}", [])
+    assert before > 0
+    with enter(context_name, school_a):
+        for statement in statements:
+            _, refused = attempt(lambda: sql_rowcount(statement, []))
+            assert refused, statement
+    with super_admin_context():
+        assert sql_rowcount(f"SELECT 1 FROM {table}", []) == before
+
+
+def test_set_based_user_inserts_keep_credentials_out_of_users(school_a):
+    """Scale data inserts users in SQL, without the epoch, re-runnable with ON CONFLICT DO NOTHING."""
+    from django.contrib.auth import authenticate
+    from django.contrib.auth.hashers import make_password
+
+    insert = (
+        "INSERT INTO users (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,"
+        " date_joined, role, school_id) VALUES (%s, false, 'bulk', '', '', '', true, true, now(), 'teacher', %s)"
+        " ON CONFLICT (username) DO NOTHING"
+    )
+    with super_admin_context():
+        assert sql_rowcount(insert, [make_password("first-password-1"), school_a.pk]) == 1
+        assert sql_rowcount(insert, [make_password("second-password-2"), school_a.pk]) == 0
+        user = User.objects.get(username="bulk")
+        assert user.password == "" and len(user.credentials_epoch) == 32
+    assert authenticate(username="bulk", password="first-password-1") == user
+    assert authenticate(username="bulk", password="second-password-2") is None

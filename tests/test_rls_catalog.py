@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections
 
 from tenants.checks import ensure_runtime_role_enforces_rls, runtime_role_problems
-from tenants.rls import SUPER_ADMIN_SETTING, TENANT_SETTING
+from tenants.rls import SUPER_ADMIN_SETTING, TABLES_WITHOUT_RLS, TENANT_SETTING
 
 APP_LABELS = ["tenants", "curriculum", "textbooks"]
 
@@ -21,7 +21,7 @@ def app_tables():
     for label in APP_LABELS:
         for model in apps.get_app_config(label).get_models(include_auto_created=True):
             tables.add(model._meta.db_table)
-    return tables
+    return tables - set(TABLES_WITHOUT_RLS)  # api_tokens: reached only through the identity functions
 
 
 def test_the_app_has_the_tables_of_the_seed_system():
@@ -31,8 +31,82 @@ def test_the_app_has_the_tables_of_the_seed_system():
     } <= app_tables()
 
 
+def database_tables():
+    """table -> (RLS enabled, RLS forced), for every table of the database's public schema."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class"
+            " WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')"
+        )
+        return {name: (enabled, forced) for name, enabled, forced in cursor.fetchall()}
+
+
+def rls_tables():
+    return {name for name, flags in database_tables().items() if flags == (True, True)}
+
+
 @pytest.mark.django_db
-def test_every_app_table_has_rls_enabled_and_forced():
+def test_every_table_is_under_rls_or_on_the_one_allowlist():
+    tables = database_tables()
+    half_done = {name for name, flags in tables.items() if flags not in ((True, True), (False, False))}
+    assert half_done == set(), "RLS enabled but not forced (or the reverse)"
+    outside = {name for name, flags in tables.items() if flags == (False, False)}
+    assert outside - set(TABLES_WITHOUT_RLS) == set(), "tables neither under RLS nor on tenants.rls.TABLES_WITHOUT_RLS"
+    assert set(TABLES_WITHOUT_RLS) - outside == set(), "allowlisted tables that are missing or under RLS"
+    # The credential tables and the app's own tables are all known to this check.
+    assert {"users", "user_credentials", "api_tokens", "django_session", "django_admin_log"} <= set(tables)
+    assert app_tables() <= rls_tables()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role_setting", ["runtime", "super_admin"])
+def test_allowlisted_tables_grant_exactly_the_listed_privileges(role_setting):
+    role = connection.settings_dict["USER"] if role_setting == "runtime" else settings.DATABASE_SUPER_ADMIN_ROLE
+    actual = {}
+    with connection.cursor() as cursor:
+        for table in TABLES_WITHOUT_RLS:
+            cursor.execute(
+                "SELECT p FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p"
+                " WHERE has_table_privilege(%s, %s::regclass, p)",
+                [role, f"public.{table}"],
+            )
+            actual[table] = {row[0] for row in cursor.fetchall()}
+            # No column-level grant widens it either.
+            cursor.execute(
+                "SELECT count(*) FROM pg_attribute a WHERE a.attrelid = %s::regclass AND a.attnum > 0"
+                " AND has_column_privilege(%s, a.attrelid, a.attnum, 'SELECT')",
+                [f"public.{table}", role],
+            )
+            if "SELECT" not in TABLES_WITHOUT_RLS[table].privileges:
+                assert cursor.fetchone() == (0,), table
+    assert actual == {table: set(entry.privileges) for table, entry in TABLES_WITHOUT_RLS.items()}
+
+
+@pytest.mark.django_db
+def test_users_hold_no_password_hashes():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM users WHERE password <> ''")
+        assert cursor.fetchone() == (0,)
+
+
+@pytest.mark.django_db
+def test_identity_functions_are_hardened():
+    """SECURITY DEFINER functions: a fixed search_path, not callable by PUBLIC, never LEAKPROOF."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.proname, p.proconfig, p.proleakproof,"
+            " has_function_privilege('public', p.oid, 'EXECUTE')"
+            " FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef"
+        )
+        functions = cursor.fetchall()
+    assert {"identity_password_hash", "identity_session_load", "identity_token_lookup"} <= {row[0] for row in functions}
+    for name, config, leakproof, public_can_execute in functions:
+        assert config == ["search_path=\"\""], name
+        assert not leakproof and not public_can_execute, name
+
+
+@pytest.mark.django_db
+def test_every_rls_table_has_rls_enabled_and_forced():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class"
@@ -59,7 +133,7 @@ def test_policies_use_only_the_two_agreed_settings_and_every_table_has_the_super
         if roles == [settings.DATABASE_SUPER_ADMIN_ROLE] and cmd == "ALL"
         and SUPER_ADMIN_SETTING in qual and SUPER_ADMIN_SETTING in with_check
     }
-    assert super_admin_tables == app_tables()
+    assert super_admin_tables == rls_tables()
     # No policy casts a setting without NULLIF (an empty setting must never raise).
     for _table, _name, _roles, _cmd, qual, with_check in policies:
         for expression in (qual or "", with_check or ""):
