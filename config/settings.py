@@ -156,7 +156,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Who may do what: the one declaration of roles (config/roles.py), as for the admin.
+    "DEFAULT_PERMISSION_CLASSES": ["config.roles.RolePermission"],
     "DEFAULT_SCHEMA_CLASS": "config.api_schema.ApiAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

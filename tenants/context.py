@@ -60,6 +60,13 @@ def current_context(*, using: str = DEFAULT_DB_ALIAS) -> TenantContext:
     return TenantContext(school_id=None if super_admin or school_id is None else int(school_id), super_admin=super_admin)
 
 
+def require_super_admin(message=None, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """For services: refuse (PermissionDenied) unless running in the super-admin context. Row-level
+    security would refuse the writes anyway; this says why, before the database has to."""
+    if not current_context(using=using).super_admin:
+        raise PermissionDenied(message or _("Only methodologists may do this."))
+
+
 @contextmanager
 def tenant_context(*, school_id: int | None = None, super_admin: bool = False, using: str = DEFAULT_DB_ALIAS):
     """Run a block in one transaction (or savepoint) under the given context, then restore the outer one.

@@ -105,6 +105,7 @@ class CoverageSerializer(TallySerializer):
 
 
 class CoverageView(TenantContextMixin, APIView):
+    role_model = "textbooks.textbook"  # reading a textbook's coverage is viewing it (config/roles.py)
     """Per section and subsection: the outcomes the textbook's paragraphs teach (with confidence) and
     those no paragraph teaches; the paragraphs aligned to none of them; covered shares."""
 
@@ -179,6 +180,7 @@ class ForkUpdateSerializer(serializers.Serializer):
     responses={200: ForkUpdateSerializer},
 )
 class ForkUpdateView(TenantContextMixin, APIView):
+    role_model = "textbooks.textbook"
     """For a school's copy of a global textbook: whether the global textbook's version is newer than
     the one copied and, if so, its chapters and paragraphs (matched by number) added, changed and
     removed compared with the copy."""

@@ -14,6 +14,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from config.api import ErrorSerializer
+from config.roles import ALIGN, FORK
 from config.api_schema import ERROR_DESCRIPTIONS
 from curriculum.models import LearningOutcome
 from tenants.api import TenantGenericViewSet
@@ -26,6 +27,7 @@ NOT_VISIBLE = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS["4
 
 @extend_schema_view(list=extend_schema(summary=_("Textbooks you can see: global ones and your school's")))
 class TextbookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGenericViewSet):
+    role_actions = {"fork": FORK}  # who may: config/roles.py
     serializer_class = serializers.TextbookSerializer
     filterset_class = filters.TextbookFilter
 
@@ -68,13 +70,17 @@ class ParagraphViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantG
 class ParagraphOutcomesViewSet(mixins.ListModelMixin, TenantGenericViewSet):
     """/paragraphs/{paragraph_id}/outcomes/: GET lists, PUT replaces."""
 
+    role_model = "textbooks.paragraph"
+    role_actions = {"replace": ALIGN}
     queryset = ParagraphOutcome.objects.none()  # the model, for OpenAPI generation
     serializer_class = serializers.ParagraphOutcomeSerializer
     filter_backends = []
 
     def get_object(self):
         """The paragraph the URL names (404 unless visible to the caller)."""
-        return get_object_or_404(selectors.paragraph_list(context=self.tenant_context), pk=self.kwargs["paragraph_id"])
+        paragraph = get_object_or_404(selectors.paragraph_list(context=self.tenant_context), pk=self.kwargs["paragraph_id"])
+        self.check_object_permissions(self.request, paragraph)
+        return paragraph
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -101,6 +107,7 @@ class ParagraphOutcomesViewSet(mixins.ListModelMixin, TenantGenericViewSet):
 
 @extend_schema_view(list=extend_schema(summary=_("The paragraphs teaching a learning outcome (your textbooks and global ones)")))
 class OutcomeParagraphsViewSet(mixins.ListModelMixin, TenantGenericViewSet):
+    role_model = "textbooks.paragraphoutcome"
     queryset = ParagraphOutcome.objects.none()  # the model, for OpenAPI generation
     serializer_class = serializers.OutcomeParagraphSerializer
     filter_backends = []
