@@ -57,8 +57,6 @@ ROLE_ACTIONS: dict[str, dict[str, frozenset]] = {
     "textbooks.paragraphoutcome": {Role.METHODOLOGIST: EVERYTHING, Role.SCHOOL_ADMIN: EVERYTHING, Role.TEACHER: EVERYTHING},
     # Login lockouts (django-axes): the methodologist reviews them and may lift one by deleting it.
     "axes.accessattempt": {Role.METHODOLOGIST: frozenset({VIEW, DELETE})},
-    "axes.accessfailurelog": {Role.METHODOLOGIST: READ_ONLY},
-    "axes.accesslog": {Role.METHODOLOGIST: READ_ONLY},
 }
 
 

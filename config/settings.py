@@ -4,6 +4,7 @@ Development defaults are safe: DEBUG is off unless asked for, and a production-l
 (DEBUG off) refuses to start with a missing or development secret key or a wildcard host.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -44,6 +45,7 @@ SHARED_APPS = [
     "django.contrib.auth",
     "tenants",
     "django_tenants",
+    "axes",  # login lockouts (config/lockouts.py)
     "django.contrib.admin",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -80,6 +82,7 @@ MIDDLEWARE = [
     "tenants.middleware.TenantContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: a locked-out login becomes the 429 of config/lockouts.py
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -129,6 +132,26 @@ DATABASE_ROUTERS = [TENANT_SYNC_ROUTER]
 DATABASE_SUPER_ADMIN_ROLE = env.str("DATABASE_SUPER_ADMIN_ROLE", default=f"{DATABASES['default']['USER']}_super_admin")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    "config.lockouts.LoginLockoutBackend",  # first: a locked-out login is refused before any password check
+    "tenants.backends.SchoolStaffBackend",  # Django's, refusing staff of an inactive school
+]
+
+# Login lockouts (config/lockouts.py, django-axes): counted in the database, shared by all processes.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)  # per username and client address
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=100)  # any usernames
+LOGIN_CLIENT_IP_HEADER = env.str("LOGIN_CLIENT_IP_HEADER", default="")  # behind a proxy, e.g. HTTP_X_REAL_IP
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.float("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the per-address limit: LoginLockoutHandler
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "config.lockouts.LoginLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "config.lockouts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.lockouts.client_ip_address"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins: last_login and the sessions say enough
+AXES_ENABLE_ADMIN = False  # registered with the project's roles in tenants/admin.py
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -16,7 +16,8 @@ def api_error(*, code: str, message: str, status: int) -> JsonResponse:
 
 def permission_denied(request, exception):
     if request.path.startswith(API_PREFIX):
-        return api_error(code="permission_denied", message=str(exception) or _("Access denied."), status=403)
+        code = getattr(exception, "code", None) or "permission_denied"  # e.g. school_inactive
+        return api_error(code=code, message=str(exception) or _("Access denied."), status=403)
     return defaults.permission_denied(request, exception)
 
 

@@ -7,7 +7,10 @@ from django.contrib.admin import AdminSite
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from config.admin_base import BilingualAdmin, ProjectAdminMixin, ProjectInline, own_rows
+from config.roles import RolePermissions
 from tenants.models import Domain, Role, School, User
 
 admin.site.site_header = _("GOSO Curriculum")
@@ -99,3 +102,10 @@ class AccountAdmin(ProjectAdminMixin, UserAdmin):
         if not change:
             obj.is_staff = True
         super().save_model(request, obj, form, change)
+
+
+# Login lockouts (django-axes, config/lockouts.py): the methodologist reviews them and lifts one by
+# deleting it (config/roles.py); nobody else sees them.
+@admin.register(AccessAttempt)
+class LockoutAdmin(RolePermissions, AccessAttemptAdmin):
+    menu_order = 130

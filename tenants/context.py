@@ -89,12 +89,19 @@ def super_admin_context(*, using: str = DEFAULT_DB_ALIAS):
     return tenant_context(super_admin=True, using=using)
 
 
+class SchoolInactive(PermissionDenied):
+    """The user's school is deactivated: its staff are refused at once (sessions and tokens alike)."""
+
+    code = "school_inactive"
+
+
 def context_for_user(*, user, host_school) -> TenantContext:
     """The context a user works in on a host; PermissionDenied when the user does not belong there.
 
     - anonymous: no context (reference data and global content only);
     - methodologist: the super-admin context, on the public host only;
-    - school staff: their own school, on their school's host or the public host.
+    - school staff: their own school, on their school's host or the public host, while the school
+      is active (SchoolInactive otherwise: one primary-key read per request).
     """
     if not user.is_authenticated or not user.is_active:
         return NO_CONTEXT
@@ -106,4 +113,6 @@ def context_for_user(*, user, host_school) -> TenantContext:
         return NO_CONTEXT
     if host_school is not None and host_school.pk != user.school_id:
         raise PermissionDenied(_("Your account belongs to another school. Sign in at your school's address."))
+    if not user.school.is_active:
+        raise SchoolInactive(_("Your school's access is suspended. Ask a methodologist to reactivate the school."))
     return TenantContext(school_id=user.school_id)

@@ -1,0 +1,106 @@
+"""Brute-force protection of the admin login and the API token endpoint (django-axes).
+
+Every `authenticate(request=...)` call is watched. Failures are counted in the database (the
+`axes_accessattempt` table), so every worker and process shares them:
+
+- a username from one client address is locked after LOGIN_FAILURE_LIMIT failures;
+- a client address is locked after LOGIN_FAILURE_LIMIT_PER_ADDRESS failures whatever the usernames
+  (password spraying; higher, because a school's whole staff may share one address behind NAT);
+- a lockout ends on its own LOGIN_COOLOFF_MINUTES after the last failure (a failure during the
+  lockout starts the wait again); a successful login clears the pair's failures.
+
+Locked out, the API answers 429 with Retry-After in its error shape (code "throttled"), the admin a
+page saying when to retry. The methodologist sees the lockouts in the admin and lifts one by deleting
+it. The runtime role reaches `axes_accessattempt` in every context (login precedes the tenant context):
+LOCKOUT_TABLES below is its entry for the allowlist of tables outside row-level security.
+"""
+
+from django.conf import settings
+from django.db.models import Sum
+from django.shortcuts import render
+from django.utils.timezone import now
+from django.utils.translation import gettext as _
+
+from axes.attempts import get_cool_off_threshold
+from axes.backends import AxesStandaloneBackend
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_cool_off
+from axes.models import AccessAttempt
+from config.views import API_PREFIX, api_error
+
+# For the allowlist of tables without row-level security: table -> (runtime privileges, reason).
+LOCKOUT_TABLES = {
+    "axes_accessattempt": (
+        ("SELECT", "INSERT", "UPDATE", "DELETE"),
+        "failed logins per username and client address (django-axes): read and written before any "
+        "tenant context exists (a login has no school yet); holds no password, only the username tried",
+    ),
+    # Unused with this configuration (AXES_DISABLE_ACCESS_LOG, no failure log, no attempt expiration).
+    "axes_accesslog": ((), "django-axes' log of successful logins: disabled"),
+    "axes_accessfailurelog": ((), "django-axes' permanent failure log: disabled"),
+    "axes_accessattemptexpiration": ((), "django-axes' per-attempt expiry: not used (cool-off instead)"),
+}
+
+
+class LoginLockoutBackend(AxesStandaloneBackend):
+    """First of AUTHENTICATION_BACKENDS: refuses a locked-out username or address before any password
+    is checked. Without a request (shell, management commands) there is no network caller to throttle."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class LoginLockoutHandler(AxesDatabaseHandler):
+    """django-axes' database handler, plus the per-address limit and two things the request path needs."""
+
+    def is_locked(self, request, credentials=None) -> bool:
+        return super().is_locked(request, credentials) or self.address_failures(request) >= settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS
+
+    @staticmethod
+    def address_failures(request) -> int:
+        attempts = AccessAttempt.objects.filter(ip_address=request.axes_ip_address)
+        if settings.AXES_COOLOFF_TIME is not None:
+            attempts = attempts.filter(attempt_time__gte=get_cool_off_threshold(request))
+        return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        super().user_login_failed(sender, credentials, request=request, **kwargs)
+        if request is None:
+            return
+        # DRF passes its own Request: the middleware sees the Django request underneath.
+        http_request = getattr(request, "_request", request)
+        http_request.axes_locked_out = getattr(request, "axes_locked_out", False)
+        http_request.axes_credentials = getattr(request, "axes_credentials", None)
+        # A refused request rolls back (TenantContextMiddleware), but the failure must be kept, or
+        # an attacker could guess for ever.
+        http_request.commit_despite_error = True
+
+
+def client_ip_address(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind a reverse proxy the header it sets
+    (LOGIN_CLIENT_IP_HEADER, e.g. HTTP_X_REAL_IP; only when the proxy overwrites it)."""
+    request = getattr(request, "_request", request)
+    header = settings.LOGIN_CLIENT_IP_HEADER
+    if header and request.META.get(header):
+        return request.META[header].split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """AXES_LOCKOUT_CALLABLE: 429 with Retry-After; the API's error shape under /api/, a page elsewhere."""
+    cool_off = get_cool_off(request)
+    retry_after = int(cool_off.total_seconds()) if cool_off else None
+    minutes = max(1, round(retry_after / 60)) if retry_after else None
+    if minutes:
+        message = _("Too many failed sign-in attempts. Try again in %(minutes)s min.") % {"minutes": minutes}
+    else:
+        message = _("Too many failed sign-in attempts. Ask a methodologist to lift the lock.")
+    if request.path.startswith(API_PREFIX):
+        response = api_error(code="throttled", message=message, status=429)
+    else:
+        response = render(request, "lockout.html", {"message": message, "retry_at": now() + cool_off if cool_off else None}, status=429)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
