@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.shortcuts import render
 from django.utils.timezone import now
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from axes.attempts import get_cool_off_threshold
@@ -69,9 +70,12 @@ class LoginLockoutHandler(AxesDatabaseHandler):
         super().user_login_failed(sender, credentials, request=request, **kwargs)
         if request is None:
             return
+        if not request.axes_locked_out and self.address_failures(request) >= settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS:
+            request.axes_locked_out = True  # axes itself only knows the per-username limit
+            request.axes_credentials = credentials
         # DRF passes its own Request: the middleware sees the Django request underneath.
         http_request = getattr(request, "_request", request)
-        http_request.axes_locked_out = getattr(request, "axes_locked_out", False)
+        http_request.axes_locked_out = request.axes_locked_out
         http_request.axes_credentials = getattr(request, "axes_credentials", None)
         # A refused request rolls back (TenantContextMiddleware), but the failure must be kept, or
         # an attacker could guess for ever.
@@ -92,15 +96,21 @@ def lockout_response(request, original_response=None, credentials=None):
     """AXES_LOCKOUT_CALLABLE: 429 with Retry-After; the API's error shape under /api/, a page elsewhere."""
     cool_off = get_cool_off(request)
     retry_after = int(cool_off.total_seconds()) if cool_off else None
-    minutes = max(1, round(retry_after / 60)) if retry_after else None
-    if minutes:
-        message = _("Too many failed sign-in attempts. Try again in %(minutes)s min.") % {"minutes": minutes}
-    else:
-        message = _("Too many failed sign-in attempts. Ask a methodologist to lift the lock.")
-    if request.path.startswith(API_PREFIX):
-        response = api_error(code="throttled", message=message, status=429)
-    else:
-        response = render(request, "lockout.html", {"message": message, "retry_at": now() + cool_off if cool_off else None}, status=429)
+    api = request.path.startswith(API_PREFIX)
+    # API paths carry no language prefix: the client's Accept-Language chooses.
+    language = translation.get_language_from_request(request) if api else translation.get_language()
+    with translation.override(language):
+        if retry_after:
+            message = _("Too many failed sign-in attempts. Try again in %(minutes)s min.") % {
+                "minutes": max(1, round(retry_after / 60)),
+            }
+        else:
+            message = _("Too many failed sign-in attempts. Ask a methodologist to lift the lock.")
+        if api:
+            response = api_error(code="throttled", message=message, status=429)
+        else:
+            retry_at = now() + cool_off if cool_off else None
+            response = render(request, "lockout.html", {"message": message, "retry_at": retry_at}, status=429)
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response
