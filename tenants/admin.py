@@ -4,6 +4,7 @@ working-order app list). Who may do what: config/roles.py; the shared base class
 
 from django.contrib import admin
 from django.contrib.admin import AdminSite
+from django.contrib.auth.models import Group
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
@@ -102,6 +103,10 @@ class AccountAdmin(ProjectAdminMixin, UserAdmin):
         if not change:
             obj.is_staff = True
         super().save_model(request, obj, form, change)
+
+
+# Roles come from config/roles.py, not from Django's groups and per-user permissions: no Groups page.
+admin.site.unregister(Group)
 
 
 # Login lockouts (django-axes, config/lockouts.py): the methodologist reviews them and lifts one by
