@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import IsAuthenticated
 
 from config.api import ErrorSerializer
+from config.roles import RolePermission
 
 ERROR_DESCRIPTIONS = {
     "400": _("Invalid input; `fields` names each invalid field."),
@@ -24,7 +25,7 @@ class ApiAutoSchema(AutoSchema):
         reads_input = self.method in ("POST", "PUT", "PATCH") or bool(self._get_filter_parameters())
         if reads_input:
             codes.append("400")
-        if any(isinstance(permission, IsAuthenticated) for permission in self.view.get_permissions()):
+        if any(isinstance(permission, (IsAuthenticated, RolePermission)) for permission in self.view.get_permissions()):
             codes += ["401", "403"]
         if "{" in self.path or (self.method == "GET" and self._is_list_view()):
             codes.append("404")

@@ -101,7 +101,7 @@ def context_for_user(*, user, host_school) -> TenantContext:
     - anonymous: no context (reference data and global content only);
     - methodologist: the super-admin context, on the public host only;
     - school staff: their own school, on their school's host or the public host, while the school
-      is active (SchoolInactive otherwise: one primary-key read per request).
+      is active (SchoolInactive otherwise; on the public host one primary-key read).
     """
     if not user.is_authenticated or not user.is_active:
         return NO_CONTEXT
@@ -113,6 +113,8 @@ def context_for_user(*, user, host_school) -> TenantContext:
         return NO_CONTEXT
     if host_school is not None and host_school.pk != user.school_id:
         raise PermissionDenied(_("Your account belongs to another school. Sign in at your school's address."))
-    if not user.school.is_active:
+    # The host's school is the user's (checked above): no query on a school host.
+    school = host_school if host_school is not None else user.school
+    if not school.is_active:
         raise SchoolInactive(_("Your school's access is suspended. Ask a methodologist to reactivate the school."))
     return TenantContext(school_id=user.school_id)
