@@ -3,6 +3,7 @@ of roles (config/roles.py), 404 for rows the user cannot see, database refusals 
 bilingual (Russian / Kazakh) list helpers."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Q
@@ -10,7 +11,18 @@ from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext, gettext_lazy as _
 
 from config.roles import RolePermissions
+from tenants.context import SchoolInactive
 from tenants.errors import database_error_as_user_error
+
+
+class LoginForm(AdminAuthenticationForm):
+    """The admin's login form: the right password of a deactivated school's staff is told why it is
+    refused (tenants/backends.py), instead of "wrong password"."""
+
+    def get_invalid_login_error(self):
+        if getattr(self.request, "school_inactive", False):
+            return ValidationError(SchoolInactive.message(), code=SchoolInactive.code)
+        return super().get_invalid_login_error()
 
 
 def own_rows(request, queryset):

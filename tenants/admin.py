@@ -10,13 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
-from config.admin_base import BilingualAdmin, ProjectAdminMixin, ProjectInline, own_rows
+from config.admin_base import BilingualAdmin, LoginForm, ProjectAdminMixin, ProjectInline, own_rows
 from config.roles import RolePermissions
 from tenants.models import Domain, Role, School, User
 
 admin.site.site_header = _("GOSO Curriculum")
 admin.site.site_title = _("GOSO Curriculum")
 admin.site.index_title = _("Standards, textbooks and alignments")
+admin.site.login_form = LoginForm
 
 
 def app_list_in_working_order(request, app_label=None):

@@ -12,5 +12,7 @@ class SchoolStaffBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is not None and user.school_id is not None and not user.school.is_active:
+            if request is not None:  # the login form says why (config/admin_base.LoginForm)
+                getattr(request, "_request", request).school_inactive = True
             return None
         return user

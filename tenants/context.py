@@ -94,6 +94,10 @@ class SchoolInactive(PermissionDenied):
 
     code = "school_inactive"
 
+    @staticmethod
+    def message() -> str:
+        return _("Your school's access is suspended. Ask a methodologist to reactivate the school.")
+
 
 def context_for_user(*, user, host_school) -> TenantContext:
     """The context a user works in on a host; PermissionDenied when the user does not belong there.
@@ -116,5 +120,5 @@ def context_for_user(*, user, host_school) -> TenantContext:
     # The host's school is the user's (checked above): no query on a school host.
     school = host_school if host_school is not None else user.school
     if not school.is_active:
-        raise SchoolInactive(_("Your school's access is suspended. Ask a methodologist to reactivate the school."))
+        raise SchoolInactive(SchoolInactive.message())
     return TenantContext(school_id=user.school_id)

@@ -47,7 +47,16 @@ def test_thirty_wrong_passwords_on_the_token_endpoint_lock_the_account_with_429(
     assert error["code"] == "throttled" and error["fields"] == {} and error["message"]
     assert "token" not in right.json()
     # The count is in the database, shared by every worker: the refused requests did not roll it back.
-    assert AccessAttempt.objects.get(username="admin_a").failures_since_start >= 30
+    attempt = AccessAttempt.objects.get(username="admin_a")
+    assert attempt.failures_since_start >= 30
+    assert "wrong-" not in attempt.get_data + attempt.post_data  # no password kept
+
+
+def test_the_admin_login_record_keeps_no_password(client, methodologist):
+    admin_attempt(client, "methodologist", "secret-guess-123")
+    attempt = AccessAttempt.objects.get(username="methodologist")
+    assert attempt.failures_since_start == 1
+    assert "secret-guess-123" not in attempt.post_data and "password=" in attempt.post_data  # masked
 
 
 def test_a_lockout_leaves_other_accounts_and_addresses_alone(admin_a, admin_b, settings):
