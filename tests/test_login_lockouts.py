@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 TOKEN_URL = "/api/v1/auth/token/"
 LOGIN_URL = "/admin/login/?next=/admin/"
+REFUSED = (400, 401)  # a wrong password: invalid input (DRF authtoken) or not authenticated (knox)
 
 
 def token_attempt(username, password, *, address="10.0.0.1", host="testserver"):
@@ -37,7 +38,7 @@ def expire_lockouts(seconds):
 def test_thirty_wrong_passwords_on_the_token_endpoint_lock_the_account_with_429(settings, admin_a):
     statuses = [token_attempt("admin_a", f"wrong-{n}").status_code for n in range(30)]
     limit = settings.LOGIN_FAILURE_LIMIT
-    assert statuses[: limit - 1] == [400] * (limit - 1)  # plain refusals until the limit...
+    assert all(status in REFUSED for status in statuses[: limit - 1])  # plain refusals until the limit...
     assert set(statuses[limit - 1:]) == {429}  # ...then locked
 
     right = token_attempt("admin_a", PASSWORD)
@@ -79,13 +80,14 @@ def test_the_lockout_ends_on_its_own_after_the_cool_off(admin_a, settings):
     expire_lockouts(301)
     assert token_attempt("admin_a", PASSWORD).status_code == 200
     # A successful login clears the failures: the next wrong password is a plain refusal again.
-    assert token_attempt("admin_a", "wrong").status_code == 400
+    assert token_attempt("admin_a", "wrong").status_code in REFUSED
 
 
 def test_an_address_trying_many_usernames_is_locked(admin_a, settings):
     settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS = 12
     statuses = [token_attempt(f"someone-{n}", "wrong").status_code for n in range(12)]
-    assert statuses == [400] * 11 + [429]  # each username far below its own limit, the address at its limit
+    assert all(status in REFUSED for status in statuses[:11])  # each username far below its own limit...
+    assert statuses[11] == 429  # ...the address at its limit
     assert token_attempt("admin_a", PASSWORD).status_code == 429
     assert token_attempt("admin_a", PASSWORD, address="10.0.0.2").status_code == 200
 
