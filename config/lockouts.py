@@ -34,7 +34,8 @@ LOCKOUT_TABLES = {
     "axes_accessattempt": (
         ("SELECT", "INSERT", "UPDATE", "DELETE"),
         "failed logins per username and client address (django-axes): read and written before any "
-        "tenant context exists (a login has no school yet); holds no password, only the username tried",
+        "tenant context exists (a login has no school yet); holds no password, only the username tried. "
+        "The super-admin role needs SELECT and DELETE too (the methodologist's lockout list, lifting a lock)",
     ),
     # Unused with this configuration (AXES_DISABLE_ACCESS_LOG, no failure log, no attempt expiration).
     "axes_accesslog": ((), "django-axes' log of successful logins: disabled"),
