@@ -133,6 +133,7 @@ class LoadResult:
     unexpected: list = field(default_factory=list)  # the first few: (kind, method, path, status, body)
     unexpected_count: int = 0
     schools: set = field(default_factory=set)
+    school_requests: Counter = field(default_factory=Counter)  # school id -> requests sent for it
     created_left: dict = field(default_factory=dict)  # school -> alignments the load made and kept
 
     @property
@@ -262,6 +263,7 @@ def _client(*, host: str, port: int, schools, seed: int, shared: _Shared, result
         local.statuses[status] += 1
         local.kinds[kind] += 1
         local.schools.add(school.school_id)
+        local.school_requests[school.school_id] += 1
         try:
             data = json.loads(raw) if raw else None
         except ValueError:
@@ -289,6 +291,7 @@ def _client(*, host: str, port: int, schools, seed: int, shared: _Shared, result
         result.unexpected += local.unexpected[: max(0, 20 - len(result.unexpected))]
         result.unexpected_count += local.unexpected_count
         result.schools |= local.schools
+        result.school_requests.update(local.school_requests)
 
 
 def run_load(*, port: int, schools: list[SchoolProfile], requests: int, concurrency: int, max_seconds: float,

@@ -7,4 +7,4 @@ class TenantsConfig(AppConfig):
     verbose_name = _("Schools and accounts")
 
     def ready(self):
-        from tenants import signals  # noqa: F401  (connects the login receiver)
+        from tenants import checks, signals  # noqa: F401  (registers the system checks, connects the login receiver)

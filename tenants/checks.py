@@ -1,7 +1,9 @@
-"""Start-up refusal: never serve with a database role that could bypass row-level security."""
+"""Start-up refusal: never serve with a database role that could bypass row-level security; and the
+deploy-time check that the live schema is what the migrations define."""
 
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from tenants.rls import super_admin_role
 
@@ -53,3 +55,24 @@ def ensure_runtime_role_enforces_rls(*, using: str = DEFAULT_DB_ALIAS) -> None:
             + "; ".join(problems)
             + "). Serve with the runtime role that ./dev creates (see README, 'Database roles')."
         )
+
+
+@register(Tags.database, deploy=True)
+def check_schema_matches_migrations(app_configs=None, databases=None, **kwargs):
+    """`manage.py check --deploy`: the live database has the schema the migrations define."""
+    return schema_check_messages(using="owner")
+
+
+def schema_check_messages(*, using: str) -> list[CheckMessage]:
+    from tenants.management.commands.check_schema import unapplied_migrations
+    from tenants.schema import schema_differences, schema_read, snapshot_load
+
+    try:
+        differences = unapplied_migrations(using=using) + schema_differences(
+            expected=snapshot_load(), actual=schema_read(using=using)
+        )
+    except DatabaseError as error:
+        return [Warning(f"The schema could not be compared with the migrations: the database is unreachable ({error}).",
+                        hint="Run `manage.py check_schema` once the database is up.", id="tenants.W001")]
+    return [Error(difference, hint="Run `manage.py check_schema`; see README, 'Schema checks'.", id="tenants.E001")
+            for difference in differences]

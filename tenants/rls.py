@@ -1,9 +1,13 @@
-"""The one declarative source of row-level security (RLS) policies.
+"""The one declarative source of row-level security (RLS) policies, and the migration operations.
 
-Every policy is built here from the two agreed session settings. A migration names a table and a
-policy kind (`EnableRowSecurity(table="subjects", kind=REFERENCE)`); the SQL comes from this module,
-so a misspelled setting, an empty setting cast to a number or a forgotten super-admin clause cannot
-appear in one table and not in the others.
+Every policy is built here from the two agreed session settings, so a misspelled setting, an empty
+setting cast to a number or a forgotten super-admin clause cannot appear in one table and not in the
+others. Migrations carry the SQL frozen: `manage.py rls_migration` writes
+`EnableRowSecurity(table=..., kind=..., policies={name: "CREATE POLICY ..."})` from POLICY_KINDS, and
+the operation runs exactly that SQL, so editing POLICY_KINDS never changes what an old migration
+creates. Role names are not schema: the SQL says {runtime} and {super_admin}, resolved from the
+settings when the migration runs. An edit of POLICY_KINDS without a new migration fails
+`makemigrations --check` and the test suite (see `rls_drift`).
 
 Roles (see README): the runtime role serves requests; the super-admin role is a NOLOGIN role that the
 runtime role switches to (SET LOCAL ROLE) in the super-admin context. Keeping the super-admin clause
@@ -31,6 +35,9 @@ IS_SUPER_ADMIN = f"(SELECT current_setting('{SUPER_ADMIN_SETTING}', true) IS NOT
 RUNTIME = "runtime"
 SUPER_ADMIN = "super_admin"
 EVERYONE = "public"
+# How frozen policy SQL names the roles (deployment settings, resolved when a migration runs).
+RUNTIME_PLACEHOLDER = "{runtime}"
+SUPER_ADMIN_PLACEHOLDER = "{super_admin}"
 
 
 @dataclass(frozen=True)
@@ -83,20 +90,24 @@ def super_admin_role() -> str:
     return settings.DATABASE_SUPER_ADMIN_ROLE
 
 
-def _role_sql(role: str, quote) -> str:
-    if role == EVERYONE:
-        return "PUBLIC"
-    return quote(runtime_role() if role == RUNTIME else super_admin_role())
+def _quote(name: str) -> str:
+    # PostgreSQL identifier quoting, as the schema editor's quote_name does.
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _role_sql(role: str) -> str:
+    return {EVERYONE: "PUBLIC", RUNTIME: RUNTIME_PLACEHOLDER, SUPER_ADMIN: SUPER_ADMIN_PLACEHOLDER}[role]
 
 
 def policy_name(table: str, policy: Policy) -> str:
     return f"{table}_{policy.name}"
 
 
-def create_policy_sql(table: str, policy: Policy, quote) -> str:
+def create_policy_sql(table: str, policy: Policy) -> str:
+    """The CREATE POLICY statement, with the role placeholders unresolved (as frozen in migrations)."""
     sql = (
-        f"CREATE POLICY {quote(policy_name(table, policy))} ON {quote(table)} "
-        f"AS PERMISSIVE FOR {policy.command} TO {_role_sql(policy.role, quote)}"
+        f"CREATE POLICY {_quote(policy_name(table, policy))} ON {_quote(table)} "
+        f"AS PERMISSIVE FOR {policy.command} TO {_role_sql(policy.role)}"
     )
     if policy.using is not None:
         sql += f" USING ({policy.using})"
@@ -105,43 +116,112 @@ def create_policy_sql(table: str, policy: Policy, quote) -> str:
     return sql
 
 
-class EnableRowSecurity(Operation):
-    """ENABLE and FORCE row-level security on a table and create the policies of its kind.
+def policies_frozen(*, table: str, kind: str) -> dict[str, str]:
+    """Policy name -> CREATE POLICY SQL of `kind` on `table`: what a migration written today carries."""
+    return {policy_name(table, policy): create_policy_sql(table, policy) for policy in POLICY_KINDS[kind]}
 
-    Reversible: backwards drops the policies and disables RLS.
+
+def _resolve_roles(sql: str, quote) -> str:
+    return sql.replace(RUNTIME_PLACEHOLDER, quote(runtime_role())).replace(SUPER_ADMIN_PLACEHOLDER, quote(super_admin_role()))
+
+
+def _create_policies(schema_editor, policies: dict[str, str]) -> None:
+    for sql in policies.values():
+        schema_editor.execute(_resolve_roles(sql, schema_editor.quote_name))
+
+
+def _drop_policies(schema_editor, table: str, policies: dict[str, str]) -> None:
+    quote = schema_editor.quote_name
+    for name in policies:
+        schema_editor.execute(f"DROP POLICY IF EXISTS {quote(name)} ON {quote(table)}")
+
+
+class EnableRowSecurity(Operation):
+    """ENABLE and FORCE row-level security on a table and create its policies from the frozen SQL.
+
+    `kind` names the POLICY_KINDS entry the SQL was generated from (the drift check compares the
+    two); `policies` is policy name -> CREATE POLICY SQL. Reversible: backwards drops the policies
+    and disables RLS.
     """
 
     reduces_to_sql = True
     reversible = True
 
-    def __init__(self, table, kind):
-        if kind not in POLICY_KINDS:
-            raise ValueError(f"unknown policy kind {kind!r}; known: {sorted(POLICY_KINDS)}")
+    def __init__(self, table, kind, policies=None):
+        # `policies` may be missing only in a migration written by hand and not yet frozen
+        # (`manage.py rls_migration --freeze` fills it in); such a migration refuses to run.
         self.table = table
         self.kind = kind
+        self.policies = policies
 
     def deconstruct(self):
-        return (self.__class__.__name__, [], {"table": self.table, "kind": self.kind})
+        return (self.__class__.__name__, [], {"table": self.table, "kind": self.kind, "policies": self.policies})
 
     def state_forwards(self, app_label, state):
         pass
 
+    def _require_frozen(self):
+        if self.policies is None:
+            raise ValueError(
+                f"EnableRowSecurity(table={self.table!r}) carries no policies: run "
+                "`manage.py rls_migration --freeze` to write them into the migration."
+            )
+
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self._require_frozen()
         quote = schema_editor.quote_name
         schema_editor.execute(f"ALTER TABLE {quote(self.table)} ENABLE ROW LEVEL SECURITY")
         schema_editor.execute(f"ALTER TABLE {quote(self.table)} FORCE ROW LEVEL SECURITY")
-        for policy in POLICY_KINDS[self.kind]:
-            schema_editor.execute(create_policy_sql(self.table, policy, quote))
+        _create_policies(schema_editor, self.policies)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        self._require_frozen()
         quote = schema_editor.quote_name
-        for policy in POLICY_KINDS[self.kind]:
-            schema_editor.execute(f"DROP POLICY IF EXISTS {quote(policy_name(self.table, policy))} ON {quote(self.table)}")
+        _drop_policies(schema_editor, self.table, self.policies)
         schema_editor.execute(f"ALTER TABLE {quote(self.table)} NO FORCE ROW LEVEL SECURITY")
         schema_editor.execute(f"ALTER TABLE {quote(self.table)} DISABLE ROW LEVEL SECURITY")
 
     def describe(self):
         return f"Enable and force row-level security on {self.table} ({self.kind} policies)"
+
+    @property
+    def migration_name_fragment(self):
+        return f"rls_{self.table}"
+
+
+class ReplaceRowSecurityPolicies(Operation):
+    """Replace some policies of a table after POLICY_KINDS changed (written by `manage.py rls_migration`).
+
+    `old` are the policies as the earlier migrations created them, `new` as `kind` defines them now
+    (each policy name -> CREATE POLICY SQL; unchanged policies appear in neither). Forwards drops
+    `old` and creates `new`; backwards the reverse.
+    """
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, table, kind, old, new):
+        self.table = table
+        self.kind = kind
+        self.old = old
+        self.new = new
+
+    def deconstruct(self):
+        return (self.__class__.__name__, [], {"table": self.table, "kind": self.kind, "old": self.old, "new": self.new})
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        _drop_policies(schema_editor, self.table, self.old)
+        _create_policies(schema_editor, self.new)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        _drop_policies(schema_editor, self.table, self.new)
+        _create_policies(schema_editor, self.old)
+
+    def describe(self):
+        return f"Replace the row-level security policies of {self.table} ({self.kind} policies)"
 
     @property
     def migration_name_fragment(self):
@@ -155,10 +235,12 @@ class GrantRuntimeAccess(Operation):
     reduces_to_sql = True
     reversible = True
 
-    PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
+    def __init__(self, privileges):
+        # Frozen in the migration ("SELECT, INSERT, UPDATE, DELETE"), like the policies.
+        self.privileges = privileges
 
     def deconstruct(self):
-        return (self.__class__.__name__, [], {})
+        return (self.__class__.__name__, [], {"privileges": self.privileges})
 
     def state_forwards(self, app_label, state):
         pass
@@ -169,9 +251,9 @@ class GrantRuntimeAccess(Operation):
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         roles = self._roles(schema_editor.quote_name)
         for sql in (
-            f"GRANT {self.PRIVILEGES} ON ALL TABLES IN SCHEMA public TO {roles}",
+            f"GRANT {self.privileges} ON ALL TABLES IN SCHEMA public TO {roles}",
             f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {roles}",
-            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {self.PRIVILEGES} ON TABLES TO {roles}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {self.privileges} ON TABLES TO {roles}",
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {roles}",
         ):
             schema_editor.execute(sql)
@@ -179,9 +261,9 @@ class GrantRuntimeAccess(Operation):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         roles = self._roles(schema_editor.quote_name)
         for sql in (
-            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE {self.PRIVILEGES} ON TABLES FROM {roles}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE {self.privileges} ON TABLES FROM {roles}",
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE USAGE, SELECT ON SEQUENCES FROM {roles}",
-            f"REVOKE {self.PRIVILEGES} ON ALL TABLES IN SCHEMA public FROM {roles}",
+            f"REVOKE {self.privileges} ON ALL TABLES IN SCHEMA public FROM {roles}",
             f"REVOKE USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public FROM {roles}",
         ):
             schema_editor.execute(sql)

@@ -16,6 +16,8 @@ from django.utils import translation
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from tenants.context import super_admin_context, tenant_context
 from tenants.models import Domain, Role, School, User
+from tests.prerequisites import pytest_runtest_makereport  # noqa: F401 (hook: CI=true turns skips into failures)
+from tests.timing import pytest_runtest_logreport, pytest_terminal_summary  # noqa: F401 (hooks: time per file)
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
 
 PASSWORD = "correct-horse-battery-staple"

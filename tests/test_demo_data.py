@@ -1,17 +1,19 @@
 """The demo data of `./dev run`: complete, and loading it again changes nothing."""
 
 import pytest
-from django.conf import settings
 
 from curriculum.models import Framework, LearningOutcome
 from tenants.context import super_admin_context, tenant_context
 from tenants.models import School, User
+from tests.prerequisites import shared_data
 from textbooks.demo import DEMO_USERS, demo_data_load
 from textbooks.models import Paragraph, ParagraphOutcome, Textbook
 
-pytestmark = pytest.mark.skipif(
-    not (settings.SHARED_DATA_DIR / "goso").is_dir(), reason=f"no shared data at {settings.SHARED_DATA_DIR}"
-)
+
+@pytest.fixture(autouse=True)
+def _shared_data():
+    shared_data("goso")
+    shared_data("textbooks")
 
 
 def snapshot():

@@ -1,7 +1,6 @@
 """import_goso: the nine real files, idempotence, dry run, deactivation, the command."""
 
 import json
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -11,12 +10,18 @@ from curriculum.importing import import_goso_file
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from tenants.context import super_admin_context
 from tests.import_snapshot import database_snapshot, in_english  # noqa: F401 (fixture)
+from tests.prerequisites import shared_data
 
-GOSO_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "goso"
-if not GOSO_DIR.exists():  # the checkout sits beside shared/ (CI: a fresh clone in another folder)
-    GOSO_DIR = Path("/work/shared/data/goso")
-GOSO_FILES = sorted(GOSO_DIR.glob("*.json"))
-HISTORY = GOSO_DIR / "goso_hist_kz_2022_09_16.json"
+
+def goso_files():
+    """The nine real GOSO files of the shared data (a prerequisite)."""
+    return sorted(shared_data("goso").glob("*.json"))
+
+
+def history():
+    """The real GOSO file of Kazakhstan's history (a prerequisite)."""
+    return shared_data("goso", "goso_hist_kz_2022_09_16.json")
+
 
 pytestmark = pytest.mark.usefixtures("in_english")
 
@@ -61,8 +66,9 @@ def counts(framework_code):
 
 
 def test_all_nine_real_files_import_and_a_second_run_changes_nothing(db):
-    assert len(GOSO_FILES) == 9
-    for path in GOSO_FILES:
+    files = goso_files()
+    assert len(files) == 9
+    for path in files:
         report = import_goso_file(path=path)
         assert report.created > 0 and report.updated == 0
     with super_admin_context():
@@ -79,7 +85,7 @@ def test_all_nine_real_files_import_and_a_second_run_changes_nothing(db):
         assert outcome.subsection.code == "1.1" and outcome.grade == 5 and outcome.title_kz == ""
 
     before = database_snapshot()
-    for path in GOSO_FILES:
+    for path in files:
         report = import_goso_file(path=path)
         assert (report.created, report.updated, report.missing) == (0, 0, 0)
         assert report.unchanged > 0 and not report.changes_anything
@@ -185,7 +191,7 @@ def test_command_imports_and_summarises(db, tmp_path, capsys):
     assert "  + section 1" in capsys.readouterr().out
     assert counts("goso_test") == (0, 0, 0)
 
-    call_command("import_goso", str(path), str(HISTORY))
+    call_command("import_goso", str(path), str(history()))
     out = capsys.readouterr().out
     assert "f.json: framework goso_test: created 10" in out
     assert "goso_hist_kz_2022_09_16.json: framework goso_hist_kz_2022_09_16: created" in out

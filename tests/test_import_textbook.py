@@ -9,22 +9,27 @@ from django.core.management.base import CommandError
 from curriculum.importing import ImportFileError, import_goso_file
 from tenants.context import super_admin_context, tenant_context
 from tests.import_snapshot import database_snapshot, in_english  # noqa: F401 (fixture)
-from tests.test_import_goso import HISTORY
+from tests.prerequisites import shared_data
+from tests.test_import_goso import history
 from textbooks.importing import import_textbook_file, textbook_import
 from textbooks.models import Chapter, Paragraph, Textbook
 
-TEXTBOOK = HISTORY.parent.parent / "textbooks" / "history_kz_7_ru.json"
+
+def real_textbook():
+    """The real textbook of the shared data (a prerequisite)."""
+    return shared_data("textbooks", "history_kz_7_ru.json")
+
 
 pytestmark = pytest.mark.usefixtures("in_english")
 
 
 @pytest.fixture
 def history_subject(db):
-    import_goso_file(path=HISTORY)
+    import_goso_file(path=history())
 
 
 def test_real_textbook_imports_globally_and_a_second_run_changes_nothing(history_subject):
-    textbook = import_textbook_file(path=TEXTBOOK)
+    textbook = import_textbook_file(path=real_textbook())
     with super_admin_context():
         textbook = Textbook.objects.get(pk=textbook.pk)
         assert textbook.school_id is None and textbook.subject.code == "history_kz"
@@ -39,15 +44,15 @@ def test_real_textbook_imports_globally_and_a_second_run_changes_nothing(history
         assert not paragraphs.filter(number=8).exists()  # the source's gaps are kept
 
     before = database_snapshot()
-    again, report = textbook_import(path=TEXTBOOK)
+    again, report = textbook_import(path=real_textbook())
     assert again.pk == textbook.pk
     assert (report.created, report.updated, report.unchanged) == (0, 0, 1 + 6 + 47)
     assert database_snapshot() == before
 
 
 def test_school_copy_is_separate_from_the_global_one(history_subject, school_a, capsys):
-    import_textbook_file(path=TEXTBOOK)
-    call_command("import_textbook", str(TEXTBOOK), "--school", school_a.code)
+    import_textbook_file(path=real_textbook())
+    call_command("import_textbook", str(real_textbook()), "--school", school_a.code)
     assert "created 54" in capsys.readouterr().out
     with tenant_context(school_id=school_a.pk):
         own = Textbook.objects.get(school=school_a)
@@ -57,8 +62,8 @@ def test_school_copy_is_separate_from_the_global_one(history_subject, school_a, 
 
 
 def test_changed_paragraph_is_updated_in_place(history_subject, tmp_path):
-    data = json.loads(TEXTBOOK.read_text(encoding="utf-8"))
-    import_textbook_file(path=TEXTBOOK)
+    data = json.loads(real_textbook().read_text(encoding="utf-8"))
+    import_textbook_file(path=real_textbook())
     data["chapters"][0]["paragraphs"][0]["title"] = "Новое название"
     path = tmp_path / "t.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -78,7 +83,7 @@ def test_changed_paragraph_is_updated_in_place(history_subject, tmp_path):
     (lambda d: d["chapters"][2].pop("title"), "chapters[2].title: is missing"),
 ])
 def test_bad_textbook_files_change_nothing(history_subject, tmp_path, change, expected):
-    data = json.loads(TEXTBOOK.read_text(encoding="utf-8"))
+    data = json.loads(real_textbook().read_text(encoding="utf-8"))
     change(data)
     path = tmp_path / "t.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -91,4 +96,4 @@ def test_bad_textbook_files_change_nothing(history_subject, tmp_path, change, ex
 
 def test_command_refuses_an_unknown_school(history_subject):
     with pytest.raises(CommandError, match='No school with the code "nowhere"'):
-        call_command("import_textbook", str(TEXTBOOK), "--school", "nowhere")
+        call_command("import_textbook", str(real_textbook()), "--school", "nowhere")

@@ -13,6 +13,7 @@ from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 
 from tenants.context import super_admin_context
+from tenants.rls import POLICY_KINDS, SCHOOL_CONTENT, policy_name
 from tests.conftest import make_school
 
 committing = pytest.mark.django_db(transaction=True, databases=["default", "owner"])
@@ -40,17 +41,28 @@ def test_plain_migrate_works_once_schools_exist():
     assert "No migrations to apply" in out.getvalue()
 
 
+def policies():
+    with connections["owner"].cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, policyname, cmd, roles::text[], qual, with_check FROM pg_policies WHERE schemaname = 'public'"
+        )
+        return sorted(cursor.fetchall())
+
+
 @committing
 def test_migrate_to_zero_and_back():
+    before = policies()
+    assert {name for table, name, *_rest in before if table == "paragraph_outcomes"} == {
+        policy_name("paragraph_outcomes", policy) for policy in POLICY_KINDS[SCHOOL_CONTENT]
+    }
     for app in reversed(OUR_APPS):
         call_command("migrate", app, "zero", verbosity=0)
     with connections["owner"].cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('schools', 'paragraphs')")
         assert cursor.fetchone() == (0,)
+    assert policies() == []
     call_command("migrate", verbosity=0)
-    with connections["owner"].cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_policies WHERE tablename = 'paragraph_outcomes'")
-        assert cursor.fetchone()[0] == 3
+    assert policies() == before  # every policy back, exactly
 
 
 def test_the_server_refuses_a_role_that_bypasses_rls():

@@ -15,7 +15,7 @@ from curriculum.models import LearningOutcome, Section, Subsection
 from curriculum.spreadsheets import LearningOutcomeResource, SectionResource, SubsectionResource
 from tenants.context import super_admin_context
 from tests.import_snapshot import database_snapshot, in_english  # noqa: F401 (fixture)
-from tests.test_import_goso import HISTORY, small_framework, write_json
+from tests.test_import_goso import history, small_framework, write_json
 
 pytestmark = pytest.mark.usefixtures("in_english")
 RESOURCES = [SectionResource, SubsectionResource, LearningOutcomeResource]
@@ -24,7 +24,7 @@ RESOURCES = [SectionResource, SubsectionResource, LearningOutcomeResource]
 @pytest.fixture
 def frameworks(db, tmp_path, global_alignment):
     import_goso_file(path=write_json(tmp_path / "f.json", small_framework()))
-    import_goso_file(path=HISTORY)
+    import_goso_file(path=history())
 
 
 def export(resource_class, file_format):

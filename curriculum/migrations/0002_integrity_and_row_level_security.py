@@ -7,7 +7,7 @@ branch is possible in one transaction with SET CONSTRAINTS ALL DEFERRED.
 
 from django.db import migrations
 
-from tenants.rls import REFERENCE, EnableRowSecurity
+from tenants.rls import EnableRowSecurity
 
 # The outcomes whose place in the tree contradicts their framework, grade or code.
 MISPLACED_OUTCOMES = """
@@ -92,9 +92,44 @@ class Migration(migrations.Migration):
             reverse_sql=[f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table, _, _ in TRIGGERS]
             + ["DROP FUNCTION IF EXISTS goso_check_outcome_places()", "DROP FUNCTION IF EXISTS goso_check_subsection_codes()"],
         ),
-        EnableRowSecurity(table="subjects", kind=REFERENCE),
-        EnableRowSecurity(table="frameworks", kind=REFERENCE),
-        EnableRowSecurity(table="goso_sections", kind=REFERENCE),
-        EnableRowSecurity(table="goso_subsections", kind=REFERENCE),
-        EnableRowSecurity(table="learning_outcomes", kind=REFERENCE),
+        EnableRowSecurity(
+            table="subjects",
+            kind="reference",
+            policies={
+                "subjects_read_all": """CREATE POLICY "subjects_read_all" ON "subjects" AS PERMISSIVE FOR SELECT TO PUBLIC USING (true)""",
+                "subjects_super_admin_all": """CREATE POLICY "subjects_super_admin_all" ON "subjects" AS PERMISSIVE FOR ALL TO {super_admin} USING ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')) WITH CHECK ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true'))""",
+            },
+        ),
+        EnableRowSecurity(
+            table="frameworks",
+            kind="reference",
+            policies={
+                "frameworks_read_all": """CREATE POLICY "frameworks_read_all" ON "frameworks" AS PERMISSIVE FOR SELECT TO PUBLIC USING (true)""",
+                "frameworks_super_admin_all": """CREATE POLICY "frameworks_super_admin_all" ON "frameworks" AS PERMISSIVE FOR ALL TO {super_admin} USING ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')) WITH CHECK ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true'))""",
+            },
+        ),
+        EnableRowSecurity(
+            table="goso_sections",
+            kind="reference",
+            policies={
+                "goso_sections_read_all": """CREATE POLICY "goso_sections_read_all" ON "goso_sections" AS PERMISSIVE FOR SELECT TO PUBLIC USING (true)""",
+                "goso_sections_super_admin_all": """CREATE POLICY "goso_sections_super_admin_all" ON "goso_sections" AS PERMISSIVE FOR ALL TO {super_admin} USING ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')) WITH CHECK ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true'))""",
+            },
+        ),
+        EnableRowSecurity(
+            table="goso_subsections",
+            kind="reference",
+            policies={
+                "goso_subsections_read_all": """CREATE POLICY "goso_subsections_read_all" ON "goso_subsections" AS PERMISSIVE FOR SELECT TO PUBLIC USING (true)""",
+                "goso_subsections_super_admin_all": """CREATE POLICY "goso_subsections_super_admin_all" ON "goso_subsections" AS PERMISSIVE FOR ALL TO {super_admin} USING ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')) WITH CHECK ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true'))""",
+            },
+        ),
+        EnableRowSecurity(
+            table="learning_outcomes",
+            kind="reference",
+            policies={
+                "learning_outcomes_read_all": """CREATE POLICY "learning_outcomes_read_all" ON "learning_outcomes" AS PERMISSIVE FOR SELECT TO PUBLIC USING (true)""",
+                "learning_outcomes_super_admin_all": """CREATE POLICY "learning_outcomes_super_admin_all" ON "learning_outcomes" AS PERMISSIVE FOR ALL TO {super_admin} USING ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')) WITH CHECK ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true'))""",
+            },
+        ),
     ]

@@ -6,7 +6,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from tenants.rls import REFERENCE, EnableRowSecurity
+from tenants.rls import EnableRowSecurity
 
 
 class Migration(migrations.Migration):
@@ -44,5 +44,12 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('old_outcome', 'new_outcome'), name='outcome_version_links_unique', violation_error_message='These two outcomes are already linked.'), models.CheckConstraint(condition=models.Q(('similarity__gte', 0), ('similarity__lte', 1)), name='outcome_version_links_similarity_range'), models.CheckConstraint(condition=models.Q(('kind__in', ['same_code', 'similar_text'])), name='outcome_version_links_kind_valid'), models.CheckConstraint(condition=models.Q(('status__in', ['proposed', 'accepted', 'rejected'])), name='outcome_version_links_status_valid')],
             },
         ),
-        EnableRowSecurity(table="outcome_version_links", kind=REFERENCE),
+        EnableRowSecurity(
+            table="outcome_version_links",
+            kind="reference",
+            policies={
+                "outcome_version_links_read_all": """CREATE POLICY "outcome_version_links_read_all" ON "outcome_version_links" AS PERMISSIVE FOR SELECT TO PUBLIC USING (true)""",
+                "outcome_version_links_super_admin_all": """CREATE POLICY "outcome_version_links_super_admin_all" ON "outcome_version_links" AS PERMISSIVE FOR ALL TO {super_admin} USING ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')) WITH CHECK ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true'))""",
+            },
+        ),
     ]

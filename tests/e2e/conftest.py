@@ -1,8 +1,9 @@
 """End-to-end tests: the admin in a real headless Chromium against a live server.
 
 The browser: Debian's /usr/bin/chromium (`./dev test` installs it with apt where it can), driven by
-Playwright's Python package; Playwright's own browser download is never used. Without chromium
-the tests are skipped with a message saying so.
+Playwright's Python package; Playwright's own browser download is never used. Without chromium (or when it
+does not start) the tests are skipped locally with a message saying so, and fail with CI=true
+(tests/prerequisites.py).
 
 The database: `live_server` serves from another thread, so test data must be committed, which
 makes these tests transactional (pytest-django's `transactional_db`). A transactional test ends by
@@ -19,10 +20,11 @@ Screenshots go to artifacts/screenshots/ (git-ignored).
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.prerequisites import missing, require
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,18 +43,18 @@ e2e_db = pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 
 @pytest.fixture(scope="session")
 def browser():
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        pytest.skip(f"end-to-end tests skipped: no Chromium at {CHROMIUM} (apt-get install chromium; ./dev test does it where it can)")
+    require(Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM} (apt-get install chromium; ./dev test does it where it can)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("end-to-end tests skipped: the playwright package is not installed (pip install -r requirements.txt)")
+        sync_playwright = None
+    require(sync_playwright is not None, "the playwright package (pip install the test requirements)")
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-    except Exception as error:  # a broken browser install: say so instead of failing every test
+    except Exception as error:  # a broken browser install: one clear message, not a traceback per test
         playwright.stop()
-        pytest.skip(f"end-to-end tests skipped: Chromium did not start ({error})")
+        missing(f"a Chromium that starts ({CHROMIUM}: {error})")
     yield browser
     browser.close()
     playwright.stop()

@@ -23,9 +23,11 @@ import psycopg
 import pytest
 
 from bench.loadgen import free_port, gunicorn, prepare_schools
+from tenants.database_roles import DEFAULT_OWNER, DEFAULT_RUNTIME, database_roles_create, super_admin_role_name
+from tests.prerequisites import missing, require
 
 ROOT = Path(__file__).resolve().parents[2]
-OWNER, RUNTIME, SUPER_ADMIN = "goso_owner", "goso_app", "goso_app_super_admin"
+OWNER, RUNTIME, SUPER_ADMIN = DEFAULT_OWNER, DEFAULT_RUNTIME, super_admin_role_name(DEFAULT_RUNTIME)
 SCHOOLS = 60
 
 
@@ -67,7 +69,8 @@ class Cluster:
     def as_os_user(self, command: list[str], **options):
         if self.os_user:
             command = ["runuser", "-u", self.os_user, "--", *command]
-        return subprocess.run(command, check=True, capture_output=True, text=True, **options)
+        # From /: the OS user may not be allowed into the project's folder.
+        return subprocess.run(command, check=True, capture_output=True, text=True, cwd="/", **options)
 
     def pg_ctl(self, *arguments):
         return self.as_os_user([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), *arguments])
@@ -91,6 +94,7 @@ class Cluster:
             "CONN_MAX_AGE": "60",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "tests.settings",  # the fast test password hasher
         }
         env.pop("TEST_DATABASE_NAME", None)
         env.update(extra)
@@ -106,10 +110,9 @@ class Cluster:
 def _create_cluster(directory: Path) -> Cluster:
     bindir, os_user = _postgres_bindir(), _os_user()
     if bindir is None:
-        pytest.skip("No PostgreSQL server binaries (initdb, pg_ctl) on this machine.")
+        missing("PostgreSQL's server binaries (initdb, pg_ctl; apt-get install postgresql)")
     cluster = Cluster(bindir, directory, free_port(), os_user, {
-        "postgres": secrets.token_urlsafe(16), OWNER: secrets.token_urlsafe(16), RUNTIME: secrets.token_urlsafe(16),
-        "secret_key": secrets.token_urlsafe(40),
+        "postgres": secrets.token_urlsafe(16), "secret_key": secrets.token_urlsafe(40),
     })
     password_file = directory / "superuser.password"
     password_file.write_text(cluster.passwords["postgres"])
@@ -126,13 +129,9 @@ def _create_cluster(directory: Path) -> Cluster:
             "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
         )
     cluster.start()
-    with psycopg.connect(cluster.url("postgres", database="postgres"), autocommit=True) as conn:
-        # The same roles as ./dev (ensure_local_postgres).
-        conn.execute(f"CREATE ROLE {OWNER} LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS NOCREATEROLE PASSWORD '{cluster.passwords[OWNER]}'")
-        conn.execute(f"CREATE ROLE {RUNTIME} LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '{cluster.passwords[RUNTIME]}'")
-        conn.execute(f"CREATE ROLE {SUPER_ADMIN} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
-        conn.execute(f"GRANT {SUPER_ADMIN} TO {RUNTIME}")
-        conn.execute(f"CREATE DATABASE goso OWNER {OWNER}")
+    # The same roles and database as ./dev, from the same module.
+    roles = database_roles_create(superuser_url=cluster.url("postgres", database="postgres"), database="goso")
+    cluster.passwords.update({OWNER: roles.owner_password, RUNTIME: roles.runtime_password})
     return cluster
 
 
@@ -180,10 +179,12 @@ def super_admin_cursor(cluster: Cluster):
         yield cursor
 
 
-def assert_replaced_sets_whole(cluster: Cluster, schools) -> None:
+def assert_replaced_sets_whole(cluster: Cluster, schools) -> int:
     """No write is half-done and none crossed schools: each school's replaced paragraph holds
     exactly set A or set B (or its generated set, if never replaced), all of its own school, and no
-    alignment of a load-written paragraph belongs to another school."""
+    alignment of a load-written paragraph belongs to another school. Returns how many schools hold
+    a replaced set (callers check that the load really replaced some)."""
+    replaced = 0
     with super_admin_cursor(cluster) as cursor:
         for school in schools:
             cursor.execute(
@@ -197,6 +198,8 @@ def assert_replaced_sets_whole(cluster: Cluster, schools) -> None:
                 assert outcomes in (school.set_a, school.set_b), (
                     f"school {school.school_id}: paragraph {school.replace_paragraph} holds a half-done replace {sorted(outcomes)}"
                 )
+                replaced += 1
+    return replaced
 
 
 @pytest.fixture(scope="session")
@@ -218,8 +221,7 @@ def app_server(scratch_cluster):
 def pgbouncer(scratch_cluster):
     """pgbouncer in transaction pooling in front of the cluster: 16 app connections share 8 server ones."""
     binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
-    if not Path(binary).exists():
-        pytest.skip("pgbouncer is not installed (./dev test installs Debian's pgbouncer).")
+    require(Path(binary).exists(), "pgbouncer (apt-get install pgbouncer; ./dev test installs it where it can)")
     directory, port = scratch_cluster.directory, free_port()
     (directory / "userlist.txt").write_text(f'"{RUNTIME}" "{scratch_cluster.passwords[RUNTIME]}"\n')
     (directory / "pgbouncer.ini").write_text(

@@ -18,7 +18,9 @@ from tests.reliability.conftest import ROOT, RUNTIME, assert_replaced_sets_whole
 
 pytestmark = pytest.mark.reliability
 
-LOAD_SECONDS = 30
+# Load for 6 s, the database down for 4 s, then 10 s of load while the server reconnects by itself
+# (the separate run after it proves the recovery: no 503 at all).
+LOAD_SECONDS = 20
 DOWN_AFTER_SECONDS = 6
 DOWN_FOR_SECONDS = 4
 
@@ -59,7 +61,7 @@ def test_database_restart_under_load_gives_503_then_recovers_by_itself(scratch_c
     # Nothing half-done: every acknowledged create (201) is there, replaced sets are whole.
     acknowledged = {alignment_id for ids in (result.created_left | after.created_left).values() for alignment_id in ids}
     assert _existing_alignments(scratch_cluster, acknowledged) == acknowledged
-    assert_replaced_sets_whole(scratch_cluster, schools)
+    assert assert_replaced_sets_whole(scratch_cluster, schools) > 0  # the load really replaced sets
 
 
 def _big_goso_file(path, *, sections=20, subsections=10, outcomes_per_grade=25):

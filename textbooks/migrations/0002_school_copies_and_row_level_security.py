@@ -8,7 +8,7 @@ a parent of another school.
 
 from django.db import migrations
 
-from tenants.rls import SCHOOL_CONTENT, EnableRowSecurity
+from tenants.rls import EnableRowSecurity
 
 # (table, parent table, foreign key to the parent)
 SCHOOL_COPIES = [
@@ -57,8 +57,40 @@ class Migration(migrations.Migration):
             ]
             + ["DROP TRIGGER IF EXISTS textbooks_school_is_fixed ON textbooks; DROP FUNCTION IF EXISTS textbooks_school_is_fixed()"],
         ),
-        EnableRowSecurity(table="textbooks", kind=SCHOOL_CONTENT),
-        EnableRowSecurity(table="chapters", kind=SCHOOL_CONTENT),
-        EnableRowSecurity(table="paragraphs", kind=SCHOOL_CONTENT),
-        EnableRowSecurity(table="paragraph_outcomes", kind=SCHOOL_CONTENT),
+        EnableRowSecurity(
+            table="textbooks",
+            kind="school_content",
+            policies={
+                "textbooks_read_global_or_own": """CREATE POLICY "textbooks_read_global_or_own" ON "textbooks" AS PERMISSIVE FOR SELECT TO {runtime} USING (school_id IS NULL OR school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint))""",
+                "textbooks_write_own": """CREATE POLICY "textbooks_write_own" ON "textbooks" AS PERMISSIVE FOR ALL TO {runtime} USING (school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint)) WITH CHECK (school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint))""",
+                "textbooks_super_admin_all": """CREATE POLICY "textbooks_super_admin_all" ON "textbooks" AS PERMISSIVE FOR ALL TO {super_admin} USING ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')) WITH CHECK ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true'))""",
+            },
+        ),
+        EnableRowSecurity(
+            table="chapters",
+            kind="school_content",
+            policies={
+                "chapters_read_global_or_own": """CREATE POLICY "chapters_read_global_or_own" ON "chapters" AS PERMISSIVE FOR SELECT TO {runtime} USING (school_id IS NULL OR school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint))""",
+                "chapters_write_own": """CREATE POLICY "chapters_write_own" ON "chapters" AS PERMISSIVE FOR ALL TO {runtime} USING (school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint)) WITH CHECK (school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint))""",
+                "chapters_super_admin_all": """CREATE POLICY "chapters_super_admin_all" ON "chapters" AS PERMISSIVE FOR ALL TO {super_admin} USING ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')) WITH CHECK ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true'))""",
+            },
+        ),
+        EnableRowSecurity(
+            table="paragraphs",
+            kind="school_content",
+            policies={
+                "paragraphs_read_global_or_own": """CREATE POLICY "paragraphs_read_global_or_own" ON "paragraphs" AS PERMISSIVE FOR SELECT TO {runtime} USING (school_id IS NULL OR school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint))""",
+                "paragraphs_write_own": """CREATE POLICY "paragraphs_write_own" ON "paragraphs" AS PERMISSIVE FOR ALL TO {runtime} USING (school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint)) WITH CHECK (school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint))""",
+                "paragraphs_super_admin_all": """CREATE POLICY "paragraphs_super_admin_all" ON "paragraphs" AS PERMISSIVE FOR ALL TO {super_admin} USING ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')) WITH CHECK ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true'))""",
+            },
+        ),
+        EnableRowSecurity(
+            table="paragraph_outcomes",
+            kind="school_content",
+            policies={
+                "paragraph_outcomes_read_global_or_own": """CREATE POLICY "paragraph_outcomes_read_global_or_own" ON "paragraph_outcomes" AS PERMISSIVE FOR SELECT TO {runtime} USING (school_id IS NULL OR school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint))""",
+                "paragraph_outcomes_write_own": """CREATE POLICY "paragraph_outcomes_write_own" ON "paragraph_outcomes" AS PERMISSIVE FOR ALL TO {runtime} USING (school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint)) WITH CHECK (school_id = (SELECT NULLIF(current_setting('app.current_tenant_id', true), '')::bigint))""",
+                "paragraph_outcomes_super_admin_all": """CREATE POLICY "paragraph_outcomes_super_admin_all" ON "paragraph_outcomes" AS PERMISSIVE FOR ALL TO {super_admin} USING ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true')) WITH CHECK ((SELECT current_setting('app.is_super_admin', true) IS NOT DISTINCT FROM 'true'))""",
+            },
+        ),
     ]
