@@ -22,7 +22,7 @@ if __name__ == "__main__":
 from django.db import connection  # noqa: E402
 
 from bench.common import check_constraints_now, figure, rolled_back, timed  # noqa: E402
-from curriculum.importing import import_goso_file  # noqa: E402
+from curriculum.importing import goso_file_import  # noqa: E402
 
 SECTIONS, SUBSECTIONS_PER_SECTION, GRADES, OUTCOMES_PER_GRADE = 10, 10, range(5, 10), 20  # 10 * 10 * 5 * 20 = 10,000
 FRAMEWORK_CODE = "bench_import_10k"
@@ -71,9 +71,9 @@ def measure_once(path, outcomes) -> tuple[float, float, int]:
     """Seconds for the first import and the unchanged re-import, and the re-import's writes."""
     with rolled_back():
         reports = []
-        first = timed(lambda: (reports.append(import_goso_file(path=path)), check_constraints_now()))
+        first = timed(lambda: (reports.append(goso_file_import(path=path)), check_constraints_now()))
         with counting_writes() as writes:
-            again = timed(lambda: reports.append(import_goso_file(path=path)))
+            again = timed(lambda: reports.append(goso_file_import(path=path)))
     created, unchanged = reports
     assert len(created.changes["outcome"].created) == outcomes
     assert unchanged.unchanged == created.created and not unchanged.changes_anything

@@ -81,7 +81,7 @@ _TOKEN = """
 
 
 def prepare_schools(cursor, *, count: int) -> list[SchoolProfile]:
-    """Profiles of the first `count` generated schools (generate_scale_data), with API tokens for
+    """Profiles of the first `count` generated schools (bench/scale_data.py), with API tokens for
     their administrators. `cursor`: any DB-API cursor in the super-admin context."""
     cursor.execute(_SCHOOLS, [count])
     rows = cursor.fetchall()

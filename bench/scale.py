@@ -1,4 +1,4 @@
-"""The national-scale data the benchmarks run on (manage.py generate_scale_data, default sizes).
+"""The national-scale data the benchmarks run on (bench/scale_data.py, default sizes).
 
 Generated on first use in a benchmark run and kept in the benchmark database, so later runs only check
 it (a second generation does nothing). The figure reports what this run had to do and how long it took.
@@ -8,7 +8,7 @@ import time
 from functools import cache
 
 from bench.common import figure
-from textbooks.scale_data import PRESETS, generate
+from bench.scale_data import PRESETS, scale_data_generate
 
 NATIONAL = PRESETS["national"]
 
@@ -17,7 +17,7 @@ NATIONAL = PRESETS["national"]
 def national_data() -> dict:
     """Make sure the national-scale data exists; the generation figure (computed once per run)."""
     started = time.perf_counter()
-    report = generate(sizes=NATIONAL, log=lambda line: print(f"    generate_scale_data: {line}", flush=True))
+    report = scale_data_generate(sizes=NATIONAL, log=lambda line: print(f"    generate_scale_data: {line}", flush=True))
     seconds = round(time.perf_counter() - started, 1)
     sizes = ", ".join(f"{name} {value:,}" for name, value in vars(NATIONAL).items())
     if report:

@@ -28,8 +28,10 @@ from django.utils.translation import gettext as _
 from curriculum.codes import (
     OUTCOME_CODE_RE, SECTION_CODE_RE, SUBSECTION_CODE_RE, code_sort_key, outcome_code_error, subsection_code_error,
 )
-from curriculum.importing import ImportFileError, Problems, import_goso_document, read_json_file
+from curriculum.importing import goso_document_import
 from curriculum.models import Framework, LearningOutcome, Section, Subsection
+from importkit.fields import Problems
+from importkit.files import ImportFileError, read_json_file
 
 # Fixed forever: changing it would change every identifier ever published.
 CASE_NAMESPACE = uuid.UUID("d58206d4-0848-48e7-9710-000277360ae9")
@@ -451,6 +453,6 @@ def import_case_file(*, path, subject_code: str | None = None, dry_run=False, de
     source = str(path)
     document, case_paths = goso_document_from_package(read_json_file(path), subject_code=subject_code, source=source)
     try:
-        return import_goso_document(document, source=source, dry_run=dry_run, deactivate_missing=deactivate_missing)
+        return goso_document_import(document, source=source, dry_run=dry_run, deactivate_missing=deactivate_missing)
     except ImportFileError as error:
         raise ImportFileError(source, [_case_error(problem, case_paths) for problem in error.errors]) from error

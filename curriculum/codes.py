@@ -1,4 +1,5 @@
-"""GOSO code rules, shared by every path in (admin forms, API, file and CASE imports).
+"""GOSO code and grade rules, the one place they are stated; every path in (models and their
+database constraints, admin forms, API, file, spreadsheet and CASE imports) uses them.
 
 A section code is "2", a subsection code "2.1" (it starts with its section's code), an outcome code
 grade.section.subsection.number, e.g. "7.2.1.2" (it agrees with its grade and subsection). Codes
@@ -9,12 +10,32 @@ before a write is attempted.
 
 import re
 
+from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
+# Grades of Kazakhstan's schools; a subject narrows them (Subject.grade_from..grade_to).
+MIN_GRADE = 1
+MAX_GRADE = 11
+
+# The patterns are POSIX-compatible, so the database's check constraints use the same strings
+# (curriculum/models.py); tests/test_domain_rules.py compares them with the live constraints.
 _SEGMENT = r"[1-9][0-9]*"
-SECTION_CODE_RE = re.compile(rf"^{_SEGMENT}$")
-SUBSECTION_CODE_RE = re.compile(rf"^{_SEGMENT}\.{_SEGMENT}$")
-OUTCOME_CODE_RE = re.compile(rf"^{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}$")
+SECTION_CODE = rf"^{_SEGMENT}$"
+SUBSECTION_CODE = rf"^{_SEGMENT}\.{_SEGMENT}$"
+OUTCOME_CODE = rf"^{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}$"
+SUBJECT_CODE = r"^[a-z][a-z0-9_]*$"
+SECTION_CODE_RE = re.compile(SECTION_CODE)
+SUBSECTION_CODE_RE = re.compile(SUBSECTION_CODE)
+OUTCOME_CODE_RE = re.compile(OUTCOME_CODE)
+SUBJECT_CODE_RE = re.compile(SUBJECT_CODE)
+
+
+def _grade_help() -> str:
+    return _("Grade (%(lowest)s-%(highest)s).") % {"lowest": MIN_GRADE, "highest": MAX_GRADE}
+
+
+grade_help = lazy(_grade_help, str)  # the help text of a grade filter or field
 
 
 def code_sort_key(code: str) -> tuple[int, ...]:
@@ -51,8 +72,9 @@ def outcome_code_error(code: str, *, grade: int, subsection_code: str) -> str | 
     return None
 
 
-def grade_error(grade, *, lowest: int, highest: int) -> str | None:
-    """A grade outside lowest..highest (1..11 nationally, or the subject's own range)."""
+def grade_error(grade, *, lowest: int = MIN_GRADE, highest: int = MAX_GRADE) -> str | None:
+    """A grade outside lowest..highest (1..11 nationally, or the subject's own range): the one
+    message for a grade out of range, whatever the path."""
     if isinstance(grade, bool) or not isinstance(grade, int):
         return _('"%(grade)s" is not a grade (a whole number)') % {"grade": grade}
     if not lowest <= grade <= highest:
@@ -60,3 +82,9 @@ def grade_error(grade, *, lowest: int, highest: int) -> str | None:
             "grade": grade, "lowest": lowest, "highest": highest,
         }
     return None
+
+
+def validate_grade(value) -> None:
+    """The validator of every grade field: forms, serializers and full_clean() say what importers say."""
+    if error := grade_error(value):
+        raise ValidationError(error, code="grade_range")

@@ -9,20 +9,17 @@ grade and subsection; its subsection belongs to its framework).
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q
-from django.utils.translation import gettext_lazy as _
+from django.db.models.functions import Length
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy as _
 
-from curriculum.codes import outcome_code_error, section_code_error, subsection_code_error
-
-MIN_GRADE = 1
-MAX_GRADE = 11
-
-SECTION_CODE = r"^[1-9][0-9]*$"
-SUBSECTION_CODE = r"^[1-9][0-9]*\.[1-9][0-9]*$"
-OUTCOME_CODE = r"^[1-9][0-9]*\.[1-9][0-9]*\.[1-9][0-9]*\.[1-9][0-9]*$"
-SUBJECT_CODE = r"^[a-z][a-z0-9_]*$"
+from curriculum.codes import (
+    MAX_GRADE, MIN_GRADE, OUTCOME_CODE, SECTION_CODE, SUBJECT_CODE, SUBSECTION_CODE, grade_error, outcome_code_error,
+    section_code_error, subsection_code_error, validate_grade,
+)
 
 
 class CodeSortKey(Func):
@@ -38,26 +35,69 @@ def code_sort_field():
     )
 
 
-def grade_field(verbose_name):
-    return models.PositiveSmallIntegerField(
-        verbose_name, validators=[MinValueValidator(MIN_GRADE), MaxValueValidator(MAX_GRADE)]
-    )
+class GradeField(models.PositiveSmallIntegerField):
+    """A school grade, MIN_GRADE..MAX_GRADE: subjects' ranges, outcomes, textbooks. The database
+    check is grade_range_check() below (a named constraint, so its refusal has a message)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("validators", [validate_grade])
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("validators", None)
+        return name, path, args, kwargs
+
+
+def _grade_range_message() -> str:
+    return gettext("Grade must be between %(lowest)s and %(highest)s.") % {"lowest": MIN_GRADE, "highest": MAX_GRADE}
+
+
+grade_range_message = lazy(_grade_range_message, str)
 
 
 def grade_range_check(field, name):
     return models.CheckConstraint(
         condition=Q(**{f"{field}__gte": MIN_GRADE, f"{field}__lte": MAX_GRADE}),
         name=name,
-        violation_error_message=_("Grade must be between 1 and 11."),
+        violation_error_message=grade_range_message(),
     )
+
+
+class BoundedTextField(models.TextField):
+    """Free text with a limit, checked in forms, serializers and full_clean() (a plain TextField's
+    max_length only sizes the widget). Texts written in bulk also get text_length_check()."""
+
+    def __init__(self, *args, max_length, **kwargs):
+        super().__init__(*args, max_length=max_length, **kwargs)
+        self.validators.append(MaxLengthValidator(max_length))
+
+
+def _text_length_message(max_length) -> str:
+    return gettext("The text is too long (at most %(max)s characters).") % {"max": max_length}
+
+
+def text_length_check(field, max_length, name):
+    """The database's side of a BoundedTextField's limit (pass the field's own max_length)."""
+    return models.CheckConstraint(
+        condition=models.lookups.LessThanOrEqual(Length(field), max_length),
+        name=name,
+        violation_error_message=lazy(_text_length_message, str)(max_length),
+    )
+
+
+# Limits of free text: far above real data (../shared/data), far below what would hurt a list.
+SHORT_TEXT = 2_000  # an outcome's text, an objective, an alignment's notes
+LONG_TEXT = 20_000  # descriptions, a summary
+CONTENT_TEXT = 200_000  # a paragraph's content
 
 
 class Subject(models.Model):
     code = models.CharField(_("code"), max_length=64, unique=True)
     name_ru = models.CharField(_("name (Russian)"), max_length=255)
     name_kz = models.CharField(_("name (Kazakh)"), max_length=255, blank=True)
-    grade_from = grade_field(_("from grade"))
-    grade_to = grade_field(_("to grade"))
+    grade_from = GradeField(_("from grade"))
+    grade_to = GradeField(_("to grade"))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -127,8 +167,8 @@ class TreeNode(models.Model):
     code_sort = code_sort_field()
     name_ru = models.CharField(_("name (Russian)"), max_length=500)
     name_kz = models.CharField(_("name (Kazakh)"), max_length=500, blank=True)
-    description_ru = models.TextField(_("description (Russian)"), blank=True)
-    description_kz = models.TextField(_("description (Kazakh)"), blank=True)
+    description_ru = BoundedTextField(_("description (Russian)"), max_length=LONG_TEXT, blank=True)
+    description_kz = BoundedTextField(_("description (Kazakh)"), max_length=LONG_TEXT, blank=True)
     display_order = models.PositiveIntegerField(_("display order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -183,13 +223,13 @@ class LearningOutcome(models.Model):
 
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="outcomes", verbose_name=_("framework"))
     subsection = models.ForeignKey(Subsection, on_delete=models.CASCADE, related_name="outcomes", verbose_name=_("subsection"))
-    grade = grade_field(_("grade"))
+    grade = GradeField(_("grade"))
     code = models.CharField(_("code"), max_length=30)
     code_sort = code_sort_field()
-    title_ru = models.TextField(_("text (Russian)"))
-    title_kz = models.TextField(_("text (Kazakh)"), blank=True)
-    description_ru = models.TextField(_("description (Russian)"), blank=True)
-    description_kz = models.TextField(_("description (Kazakh)"), blank=True)
+    title_ru = BoundedTextField(_("text (Russian)"), max_length=SHORT_TEXT)
+    title_kz = BoundedTextField(_("text (Kazakh)"), max_length=SHORT_TEXT, blank=True)
+    description_ru = BoundedTextField(_("description (Russian)"), max_length=LONG_TEXT, blank=True)
+    description_kz = BoundedTextField(_("description (Kazakh)"), max_length=LONG_TEXT, blank=True)
     cognitive_level = models.CharField(_("cognitive level"), max_length=50, blank=True)
     display_order = models.PositiveIntegerField(_("display order"), default=0)
     is_sample = models.BooleanField(
@@ -215,10 +255,20 @@ class LearningOutcome(models.Model):
             grade_range_check("grade", "learning_outcomes_grade_range"),
         ]
 
+    # Rules the database checks in triggers (curriculum/migrations), for a write that skips clean().
+    database_rule_messages = {
+        "learning_outcomes_grade_in_subject_range": _("The outcome's grade is outside its subject's grades."),
+    }
+
     def __str__(self):
         return f"{self.code} {self.title_ru[:80]}"
 
     def clean(self):
+        if self.framework_id and self.grade is not None and not grade_error(self.grade):  # else the field says it
+            subject = self.framework.subject
+            # The subject's own grades (its frameworks cover only those); the database checks it too.
+            if error := grade_error(self.grade, lowest=subject.grade_from, highest=subject.grade_to):
+                raise ValidationError({"grade": error})
         if not (self.subsection_id and self.code and self.grade):
             return
         if self.framework_id and self.subsection.section.framework_id != self.framework_id:

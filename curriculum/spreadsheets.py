@@ -22,8 +22,8 @@ from import_export.formats import base_formats
 from config.roles import IMPORT
 
 from curriculum.codes import grade_error
-from curriculum.importing import text_error
-from curriculum.models import MAX_GRADE, MIN_GRADE, Framework, LearningOutcome, Section, Subsection
+from curriculum.models import Framework, LearningOutcome, Section, Subsection
+from importkit.fields import text_error
 
 SPREADSHEET_FORMATS = [base_formats.CSV, base_formats.XLSX]
 
@@ -224,7 +224,7 @@ class LearningOutcomeResource(GosoResource):
         # Grades 1-11 and the subject's own range, with the JSON import's messages.
         if not isinstance(instance.grade, int):
             return
-        if error := grade_error(instance.grade, lowest=MIN_GRADE, highest=MAX_GRADE):
+        if error := grade_error(instance.grade):
             raise ValidationError({"grade": error})
         if instance.framework_id:
             subject = instance.framework.subject

@@ -18,13 +18,17 @@ INSUFFICIENT_PRIVILEGE = "42501"
 
 @cache
 def _declared_constraint_messages() -> dict:
-    """Constraint name -> the message its model declares (only those that declare one)."""
-    return {
+    """Constraint name -> the message its model declares (only those that declare one); rules the
+    database checks in triggers are declared in the model's `database_rule_messages`."""
+    messages = {
         constraint.name: constraint.violation_error_message
         for model in apps.get_models()
         for constraint in model._meta.constraints
         if constraint.violation_error_message != constraint.default_violation_error_message
     }
+    for model in apps.get_models():
+        messages.update(getattr(model, "database_rule_messages", {}))
+    return messages
 
 
 def database_error_as_user_error(error: DatabaseError) -> Exception:

@@ -14,12 +14,15 @@ from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
 
 
 def add_goso_and_content(count, *, school, start):
-    """`count` more chains subject -> framework -> section -> subsection -> outcome, each with a global
+    """`count` more subjects and chains framework -> section -> subsection -> outcome, each with a global
     and a school textbook (one chapter, one paragraph); every new paragraph is aligned to the first
     outcome, and the first school paragraph to every new outcome."""
     with super_admin_context():
         for number in range(start, start + count):
-            subject = Subject.objects.create(code=f"subject_{number}", name_ru=f"Предмет {number}", grade_from=5, grade_to=9)
+            Subject.objects.create(code=f"subject_{number}", name_ru=f"Предмет {number}", grade_from=5, grade_to=9)
+            # Frameworks and textbooks share one subject: an alignment's outcome belongs to its
+            # textbook's subject (the database checks it).
+            subject, _ = Subject.objects.get_or_create(code="subject_shared", defaults={"name_ru": "Предмет", "grade_from": 5, "grade_to": 9})
             framework = Framework.objects.create(code=f"fw_{number}", subject=subject, title_ru=f"ГОСО {number}")
             section = Section.objects.create(framework=framework, code="1", name_ru="Раздел")
             subsection = Subsection.objects.create(section=section, code="1.1", name_ru="Подраздел")

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from curriculum.case import import_case_file
-from curriculum.importing import ImportFileError, import_goso_file
+from curriculum.importing import ImportFileError, goso_file_import
 from tests.import_snapshot import database_snapshot, in_english  # noqa: F401 (fixture)
 from tests.test_case_roundtrip import export, rich_framework
 from tests.test_import_goso import write_json
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("in_english")
 
 @pytest.fixture
 def package(db, tmp_path, global_alignment):
-    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", rich_framework()))
     return export("goso_test", "ru")
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from curriculum.case import SCHEMA_PATH, framework_package, import_case_file, package_validator
-from curriculum.importing import ImportFileError, import_goso_file
+from curriculum.importing import ImportFileError, goso_file_import
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from tenants.context import super_admin_context
 from tests.import_snapshot import database_snapshot, in_english  # noqa: F401 (fixture)
@@ -94,7 +94,7 @@ def test_the_bundled_schema_is_the_published_one():
 
 @pytest.mark.parametrize("language", ["ru", "kk"])
 def test_export_import_into_an_empty_database_reproduces_the_framework(db, tmp_path, language):
-    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", rich_framework()))
     before = framework_state("goso_test")
     package = export("goso_test", language)
     validate(package)
@@ -120,7 +120,7 @@ def test_every_real_framework_exports_valid_packages_and_round_trips(db, tmp_pat
     files = goso_files()
     assert files
     for goso_file in files:
-        import_goso_file(path=goso_file)
+        goso_file_import(path=goso_file)
     codes = list(Framework.objects.values_list("code", flat=True))
     states = {code: framework_state(code) for code in codes}
     packages = {(code, language): export(code, language) for code in codes for language in ("ru", "kk")}
@@ -134,7 +134,7 @@ def test_every_real_framework_exports_valid_packages_and_round_trips(db, tmp_pat
 
 
 def test_package_shape(db, tmp_path):
-    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", rich_framework()))
     ru, kk = export("goso_test", "ru"), export("goso_test", "kk")
     document = ru["CFDocument"]
     assert document["caseVersion"] == "1.1" and document["language"] == "ru"
@@ -157,7 +157,7 @@ def test_package_shape(db, tmp_path):
 
 
 def test_export_command_writes_a_package(db, tmp_path):
-    import_goso_file(path=write_json(tmp_path / "f.json", small_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", small_framework()))
     output = tmp_path / "out.json"
     call_command("export_case", "goso_test", "--language", "kk", "--output", str(output))
     package = json.loads(output.read_text(encoding="utf-8"))

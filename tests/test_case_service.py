@@ -3,7 +3,7 @@
 import pytest
 
 from curriculum.case import document_identifier
-from curriculum.importing import import_goso_file
+from curriculum.importing import goso_file_import
 from curriculum.models import Framework
 from tenants.context import super_admin_context
 from tests.import_snapshot import in_english  # noqa: F401 (fixture)
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("in_english")
 
 @pytest.fixture
 def imported(db, tmp_path):
-    import_goso_file(path=write_json(tmp_path / "f.json", rich_framework()))
+    goso_file_import(path=write_json(tmp_path / "f.json", rich_framework()))
     return {language: document_identifier("goso_test", language) for language in ("ru", "kk")}
 
 

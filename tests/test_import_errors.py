@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from curriculum.importing import ImportFileError, import_goso_file
+from curriculum.importing import ImportFileError, goso_file_import
 from curriculum.models import LearningOutcome
 from tenants.context import super_admin_context
 from tests.import_snapshot import database_snapshot, in_english  # noqa: F401 (fixture)
@@ -18,13 +18,13 @@ pytestmark = pytest.mark.usefixtures("in_english")
 @pytest.fixture
 def existing(db, tmp_path, global_alignment):
     """A framework already imported (the bad file is a changed version of it), plus textbook content."""
-    import_goso_file(path=write_json(tmp_path / "existing.json", small_framework()))
+    goso_file_import(path=write_json(tmp_path / "existing.json", small_framework()))
     return database_snapshot()
 
 
 def assert_refused(path, expected, before):
     with pytest.raises(ImportFileError) as error:
-        import_goso_file(path=path)
+        goso_file_import(path=path)
     messages = error.value.messages
     assert any(message.startswith(f"{path}: {expected}") for message in messages), messages
     assert database_snapshot() == before
@@ -132,7 +132,7 @@ def test_unreadable_file_is_refused_and_changes_nothing(existing, tmp_path, cont
 
 def test_a_missing_file_is_named(db, tmp_path):
     with pytest.raises(ImportFileError, match="nowhere.json: cannot read the file: No such file"):
-        import_goso_file(path=tmp_path / "nowhere.json")
+        goso_file_import(path=tmp_path / "nowhere.json")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"])
@@ -141,7 +141,7 @@ def test_byte_order_marks_and_utf16_are_decoded(db, tmp_path, encoding):
     path.write_bytes(json.dumps(small_framework(), ensure_ascii=False).encode(encoding))
     if encoding == "utf-8-sig":
         assert path.read_bytes().startswith(codecs.BOM_UTF8)
-    report = import_goso_file(path=path)
+    report = goso_file_import(path=path)
     assert report.created == 10
     with super_admin_context():
         assert LearningOutcome.objects.get(code="5.1.1.2").title_kz == "мақсат 2"
@@ -174,7 +174,7 @@ def test_a_failure_while_writing_rolls_everything_back(existing, tmp_path, monke
 
     monkeypatch.setattr(type(LearningOutcome.objects), "bulk_create", failing_bulk_create)
     with pytest.raises(LearningOutcome.DoesNotExist):
-        import_goso_file(path=write_json(tmp_path / "f.json", data))
+        goso_file_import(path=write_json(tmp_path / "f.json", data))
     assert database_snapshot() == existing
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from curriculum.importing import import_goso_file
+from curriculum.importing import goso_file_import
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from tenants.context import super_admin_context
 from tests.import_snapshot import database_snapshot, in_english  # noqa: F401 (fixture)
@@ -69,7 +69,7 @@ def test_all_nine_real_files_import_and_a_second_run_changes_nothing(db):
     files = goso_files()
     assert len(files) == 9
     for path in files:
-        report = import_goso_file(path=path)
+        report = goso_file_import(path=path)
         assert report.created > 0 and report.updated == 0
     with super_admin_context():
         assert Framework.objects.count() == 9
@@ -86,7 +86,7 @@ def test_all_nine_real_files_import_and_a_second_run_changes_nothing(db):
 
     before = database_snapshot()
     for path in files:
-        report = import_goso_file(path=path)
+        report = goso_file_import(path=path)
         assert (report.created, report.updated, report.missing) == (0, 0, 0)
         assert report.unchanged > 0 and not report.changes_anything
         assert "nothing changed" in report.summary()
@@ -96,7 +96,7 @@ def test_all_nine_real_files_import_and_a_second_run_changes_nothing(db):
 def test_dry_run_reports_the_plan_and_writes_nothing(db, tmp_path):
     path = write_json(tmp_path / "f.json", small_framework())
     before = database_snapshot()
-    report = import_goso_file(path=path, dry_run=True)
+    report = goso_file_import(path=path, dry_run=True)
     assert database_snapshot() == before
     assert report.changes["section"].created == ["1", "2"]
     assert report.changes["outcome"].created == ["5.1.1.1", "5.1.1.2", "7.2.1.10"]
@@ -106,18 +106,18 @@ def test_dry_run_reports_the_plan_and_writes_nothing(db, tmp_path):
 
 def test_changed_fields_are_reported_and_updated(db, tmp_path):
     path = write_json(tmp_path / "f.json", small_framework())
-    import_goso_file(path=path)
+    goso_file_import(path=path)
     data = small_framework()
     data["sections"][1]["name_ru"] = "Раздел 2 (новый)"
     data["outcomes"][0]["title_kz"] = "мақсат 1"
     write_json(path, data)
 
-    plan = import_goso_file(path=path, dry_run=True)
+    plan = goso_file_import(path=path, dry_run=True)
     assert plan.changes["section"].updated == {"2": ["name_ru"]}
     assert plan.changes["outcome"].updated == {"5.1.1.1": ["title_kz"]}
     assert "  ~ outcome 5.1.1.1: title_kz" in plan.plan_lines()
 
-    report = import_goso_file(path=path)
+    report = goso_file_import(path=path)
     assert (report.created, report.updated) == (0, 2)
     with super_admin_context():
         assert Section.objects.get(framework__code="goso_test", code="2").name_ru == "Раздел 2 (новый)"
@@ -126,13 +126,13 @@ def test_changed_fields_are_reported_and_updated(db, tmp_path):
 
 def test_missing_rows_are_reported_and_deactivated_only_when_asked(db, tmp_path):
     path = write_json(tmp_path / "f.json", small_framework())
-    import_goso_file(path=path)
+    goso_file_import(path=path)
     data = small_framework()
     data["sections"] = data["sections"][:1]
     data["outcomes"] = data["outcomes"][:2]
     write_json(path, data)
 
-    report = import_goso_file(path=path)
+    report = goso_file_import(path=path)
     assert report.changes["section"].missing == ["2"]
     assert report.changes["subsection"].missing == ["2.1"]
     assert report.changes["outcome"].missing == ["7.2.1.10"]
@@ -140,11 +140,11 @@ def test_missing_rows_are_reported_and_deactivated_only_when_asked(db, tmp_path)
         assert LearningOutcome.objects.get(code="7.2.1.10").is_active  # reported, kept
 
     before = database_snapshot()
-    plan = import_goso_file(path=path, deactivate_missing=True, dry_run=True)
+    plan = goso_file_import(path=path, deactivate_missing=True, dry_run=True)
     assert "  - outcome 7.2.1.10: not in the file, to be deactivated" in plan.plan_lines()
     assert database_snapshot() == before
 
-    report = import_goso_file(path=path, deactivate_missing=True)
+    report = goso_file_import(path=path, deactivate_missing=True)
     assert report.missing == 3 and report.changes_anything
     with super_admin_context():
         assert not LearningOutcome.objects.get(code="7.2.1.10").is_active
@@ -153,7 +153,7 @@ def test_missing_rows_are_reported_and_deactivated_only_when_asked(db, tmp_path)
 
     # Listed again: active again.
     write_json(path, small_framework())
-    report = import_goso_file(path=path)
+    report = goso_file_import(path=path)
     assert report.changes["outcome"].updated == {"7.2.1.10": ["is_active"]}
 
 
@@ -162,7 +162,7 @@ def test_outcomes_keep_file_order_and_numeric_code_order(db, tmp_path):
     data["outcomes"] = [
         {"code": f"5.1.1.{number}", "grade": 5, "title_ru": f"цель {number}"} for number in (10, 9, 1, 2)
     ]
-    import_goso_file(path=write_json(tmp_path / "f.json", data))
+    goso_file_import(path=write_json(tmp_path / "f.json", data))
     with super_admin_context():
         by_code = list(LearningOutcome.objects.filter(framework__code="goso_test").values_list("code", flat=True))
         by_file = list(LearningOutcome.objects.order_by("display_order").values_list("code", flat=True))
@@ -172,7 +172,7 @@ def test_outcomes_keep_file_order_and_numeric_code_order(db, tmp_path):
 
 def test_subject_can_be_referenced_by_code_alone(db, tmp_path, subject):
     data = small_framework(subject={"code": subject.code})
-    report = import_goso_file(path=write_json(tmp_path / "f.json", data))
+    report = goso_file_import(path=write_json(tmp_path / "f.json", data))
     assert report.changes["subject"].unchanged == 1
     with super_admin_context():
         assert Framework.objects.get(code="goso_test").subject == subject
@@ -180,7 +180,7 @@ def test_subject_can_be_referenced_by_code_alone(db, tmp_path, subject):
 
 def test_progress_is_reported_up_to_the_total(db, tmp_path):
     calls = []
-    import_goso_file(path=write_json(tmp_path / "f.json", small_framework()), progress=lambda done, total: calls.append((done, total)))
+    goso_file_import(path=write_json(tmp_path / "f.json", small_framework()), progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (8, 8)
     assert all(done <= total for done, total in calls)
 

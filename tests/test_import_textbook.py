@@ -6,12 +6,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from curriculum.importing import ImportFileError, import_goso_file
+from curriculum.importing import ImportFileError, goso_file_import
 from tenants.context import super_admin_context, tenant_context
 from tests.import_snapshot import database_snapshot, in_english  # noqa: F401 (fixture)
 from tests.prerequisites import shared_data
 from tests.test_import_goso import history
-from textbooks.importing import import_textbook_file, textbook_import
+from textbooks.importing import textbook_file_import
 from textbooks.models import Chapter, Paragraph, Textbook
 
 
@@ -25,11 +25,11 @@ pytestmark = pytest.mark.usefixtures("in_english")
 
 @pytest.fixture
 def history_subject(db):
-    import_goso_file(path=history())
+    goso_file_import(path=history())
 
 
 def test_real_textbook_imports_globally_and_a_second_run_changes_nothing(history_subject):
-    textbook = import_textbook_file(path=real_textbook())
+    textbook, _report = textbook_file_import(path=real_textbook())
     with super_admin_context():
         textbook = Textbook.objects.get(pk=textbook.pk)
         assert textbook.school_id is None and textbook.subject.code == "history_kz"
@@ -44,14 +44,14 @@ def test_real_textbook_imports_globally_and_a_second_run_changes_nothing(history
         assert not paragraphs.filter(number=8).exists()  # the source's gaps are kept
 
     before = database_snapshot()
-    again, report = textbook_import(path=real_textbook())
+    again, report = textbook_file_import(path=real_textbook())
     assert again.pk == textbook.pk
     assert (report.created, report.updated, report.unchanged) == (0, 0, 1 + 6 + 47)
     assert database_snapshot() == before
 
 
 def test_school_copy_is_separate_from_the_global_one(history_subject, school_a, capsys):
-    import_textbook_file(path=real_textbook())
+    textbook_file_import(path=real_textbook())
     call_command("import_textbook", str(real_textbook()), "--school", school_a.code)
     assert "created 54" in capsys.readouterr().out
     with tenant_context(school_id=school_a.pk):
@@ -63,11 +63,11 @@ def test_school_copy_is_separate_from_the_global_one(history_subject, school_a, 
 
 def test_changed_paragraph_is_updated_in_place(history_subject, tmp_path):
     data = json.loads(real_textbook().read_text(encoding="utf-8"))
-    import_textbook_file(path=real_textbook())
+    textbook_file_import(path=real_textbook())
     data["chapters"][0]["paragraphs"][0]["title"] = "Новое название"
     path = tmp_path / "t.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    _textbook, report = textbook_import(path=path)
+    _textbook, report = textbook_file_import(path=path)
     assert report.changes["paragraph"].updated == {"paragraph 1 (chapter 1)": ["title"]}
     with super_admin_context():
         assert Paragraph.objects.get(number=1).title == "Новое название"
@@ -89,7 +89,7 @@ def test_bad_textbook_files_change_nothing(history_subject, tmp_path, change, ex
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     before = database_snapshot()
     with pytest.raises(ImportFileError) as error:
-        import_textbook_file(path=path)
+        textbook_file_import(path=path)
     assert any(message.startswith(f"{path}: {expected}") for message in error.value.messages), error.value.messages
     assert database_snapshot() == before
 

@@ -10,7 +10,7 @@ from django.utils import translation
 from import_export.formats import base_formats
 
 from curriculum.codes import subsection_code_error
-from curriculum.importing import import_goso_file
+from curriculum.importing import goso_file_import
 from curriculum.models import LearningOutcome, Section, Subsection
 from curriculum.spreadsheets import LearningOutcomeResource, SectionResource, SubsectionResource
 from tenants.context import super_admin_context
@@ -23,8 +23,8 @@ RESOURCES = [SectionResource, SubsectionResource, LearningOutcomeResource]
 
 @pytest.fixture
 def frameworks(db, tmp_path, global_alignment):
-    import_goso_file(path=write_json(tmp_path / "f.json", small_framework()))
-    import_goso_file(path=history())
+    goso_file_import(path=write_json(tmp_path / "f.json", small_framework()))
+    goso_file_import(path=history())
 
 
 def export(resource_class, file_format):

@@ -246,15 +246,19 @@ class OutcomeChooser(AutocompleteSelect):
 
 class ParagraphOutcomeInline(ProjectInline, admin.TabularInline):
     model = ParagraphOutcome
-    fields = ["outcome", "confidence", "anchor", "notes", "created_by", "created_at"]
-    readonly_fields = ["created_by", "created_at"]
+    fields = ["outcome", "confidence", "anchor", "notes", "cross_grade", "created_by", "created_at"]
+    readonly_fields = ["cross_grade", "created_by", "created_at"]
     autocomplete_fields = ["outcome"]
     extra = 0
     verbose_name_plural = _("learning outcomes taught in this paragraph")
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})}}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("paragraph", "outcome", "created_by")
+        return super().get_queryset(request).select_related("paragraph__chapter__textbook", "outcome", "created_by")
+
+    @admin.display(description=_("other grade"), boolean=True)
+    def cross_grade(self, obj):
+        return obj.is_cross_grade if obj.pk else None
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -336,7 +340,7 @@ class ParagraphAdmin(ProjectAdmin):
 @admin.register(ParagraphOutcome)
 class ParagraphOutcomeAdmin(ProjectAdmin):
     menu_order = 90
-    list_display = ["outcome_code", "outcome", "paragraph", "textbook", "confidence", "created_by", "created_at"]
+    list_display = ["outcome_code", "outcome", "paragraph", "textbook", "cross_grade", "confidence", "created_by", "created_at"]
     list_filter = [OwnerFilter]
     list_select_related = ["outcome", "paragraph__chapter__textbook", "created_by"]
     search_fields = ["outcome__code", "outcome__title_ru", "paragraph__title"]
@@ -352,6 +356,11 @@ class ParagraphOutcomeAdmin(ProjectAdmin):
     @admin.display(description=_("textbook"), ordering="paragraph__chapter__textbook__title")
     def textbook(self, obj):
         return obj.paragraph.chapter.textbook
+
+    @admin.display(description=_("other grade"), boolean=True)
+    def cross_grade(self, obj):
+        """The outcome's grade differs from the textbook's: allowed, shown for review."""
+        return obj.is_cross_grade
 
     def save_model(self, request, obj, form, change):
         if not change:

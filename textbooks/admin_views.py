@@ -14,7 +14,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext, gettext_lazy as _
 
 from config.roles import ALIGN
-from curriculum.models import MAX_GRADE, MIN_GRADE, Framework
+from curriculum.codes import MAX_GRADE, MIN_GRADE
+from curriculum.models import Framework
 from textbooks.coverage import coverage_csv, coverage_xlsx, textbook_coverage
 from textbooks.models import Textbook
 from textbooks.versions import alignments_carry_over, fork_update_info

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from curriculum.models import MAX_GRADE, MIN_GRADE, Framework, LearningOutcome
+from curriculum.codes import grade_error
+from curriculum.models import Framework, LearningOutcome
 from tenants.context import TenantContext
 from textbooks.models import Paragraph, ParagraphOutcome, Textbook
 from textbooks.selectors import visible_to
@@ -127,13 +128,11 @@ class TextbookCoverage(_Tally):
 def _grades(textbook, grades) -> list[int]:
     if not grades:
         return [textbook.grade_level]
-    try:
-        grades = sorted({int(grade) for grade in grades})
-    except (TypeError, ValueError):
-        grades = []
-    if not grades or grades[0] < MIN_GRADE or grades[-1] > MAX_GRADE:
-        raise ValidationError({"grades": _("Grades must be whole numbers from 1 to 11.")})
-    return grades
+    grades = [int(grade) if isinstance(grade, str) and grade.isascii() and grade.isdigit() else grade for grade in grades]
+    for grade in grades:
+        if error := grade_error(grade):  # the one grade rule and message (curriculum/codes.py)
+            raise ValidationError({"grades": error})
+    return sorted(set(grades))
 
 
 def _min_confidence(value) -> Decimal | None:

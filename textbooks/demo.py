@@ -7,11 +7,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import Count
 
-from curriculum.importing import import_goso_file
+from curriculum.importing import goso_file_import
 from curriculum.models import Framework, LearningOutcome
 from tenants.context import super_admin_context
 from tenants.models import Domain, Role, School, User
-from textbooks.importing import import_textbook_file
+from textbooks.importing import textbook_file_import
 from textbooks.models import Paragraph, ParagraphOutcome, Textbook
 from textbooks.services import alignment_create, textbook_fork
 
@@ -44,12 +44,12 @@ def demo_data_load(*, data_dir: Path | None = None) -> DemoReport:
     if not (data_dir / "goso").is_dir():
         raise FileNotFoundError(f"Demo data not found: {data_dir / 'goso'} (set SHARED_DATA_DIR to the shared/data folder).")
     report = DemoReport()
-    imports = [import_goso_file(path=path) for path in sorted((data_dir / "goso").glob("*.json"))]
+    imports = [goso_file_import(path=path) for path in sorted((data_dir / "goso").glob("*.json"))]
     changed = [result for result in imports if result.changes_anything]
     report.add(f"GOSO frameworks: {len(imports)} files, {len(changed)} imported or updated")
     with super_admin_context():
         report.add(f"sample outcomes added: {_add_sample_outcomes()}")
-        textbook = import_textbook_file(path=data_dir / "textbooks" / DEMO_TEXTBOOK_FILE)
+        textbook, _report = textbook_file_import(path=data_dir / "textbooks" / DEMO_TEXTBOOK_FILE)
         schools = _ensure_schools()
         _ensure_users(schools)
         report.add(f"alignments added to the global textbook: {_align_global_textbook(textbook)}")

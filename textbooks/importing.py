@@ -10,14 +10,17 @@ global textbooks are written in the super-admin context, a school's in that scho
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from curriculum.importing import (
-    BOOLEAN, GRADE, OPTIONAL_INTEGER, OPTIONAL_TEXT, TEXT, Changes, ImportFileError, ImportReport, Problems,
-    check_keys, max_length_of, read_field, read_json_file, text_error,
-)
+from curriculum.importing import GRADE
 from curriculum.models import Subject
+from importkit.fields import (
+    BOOLEAN, OPTIONAL_INTEGER, OPTIONAL_TEXT, TEXT, Problems, max_length_of, read_field, text_error,
+)
+from importkit.files import ImportFileError, read_json_file
+from importkit.schema import list_of, object_schema, schema_problems
+from importkit.sync import ImportReport, row_sync, rows_sync
 from tenants.context import super_admin_context, tenant_context
 from tenants.errors import user_errors_from_database
-from textbooks.models import Chapter, Language, Paragraph, Textbook
+from textbooks.models import Chapter, Language, Paragraph, Textbook, validate_paragraph_list
 
 NUMBER = "number"
 LANGUAGE = "language"
@@ -38,6 +41,11 @@ PARAGRAPH_FIELDS = {
     "lesson_objective": (OPTIONAL_TEXT, False), "key_terms": (KEY_TERMS, False), "questions": (QUESTIONS, False),
 }
 TEXTBOOK_KINDS = ("textbook", "chapter", "paragraph")
+# The file's structure (keys, lists, types), checked before any value.
+TEXTBOOK_SCHEMA = object_schema({"textbook": (None, True), "chapters": (None, True)}, children={
+    "textbook": object_schema(TEXTBOOK_FIELDS),
+    "chapters": list_of(object_schema(CHAPTER_FIELDS, children={"paragraphs": list_of(object_schema(PARAGRAPH_FIELDS))})),
+})
 MODEL_FIELD_NAMES = {"authors": "author"}
 
 
@@ -57,18 +65,22 @@ def _read(obj, path, spec, model, problems) -> dict:
                     "value": value, "choices": ", ".join(Language.values),
                 })
             values[key] = value
-        elif kind == KEY_TERMS:
-            if not isinstance(value, list) or not all(isinstance(term, str) and not text_error(term) for term in value):
+        elif kind in (KEY_TERMS, QUESTIONS):
+            if kind == KEY_TERMS and (
+                not isinstance(value, list) or not all(isinstance(term, str) and not text_error(term) for term in value)
+            ):
                 problems.add(key_path, _("expected a list of texts"))
-            values[key] = value
-        elif kind == QUESTIONS:
-            if not isinstance(value, list):
+            elif kind == QUESTIONS and not isinstance(value, list):
                 problems.add(key_path, _("expected a list of objects with a \"text\""))
-            else:
+            elif kind == QUESTIONS:
                 for index, question in enumerate(value):
                     text = question.get("text") if isinstance(question, dict) else None
                     if not isinstance(text, str) or text_error(text):
                         problems.add(f"{key_path}[{index}]", _("expected an object with a \"text\""))
+            try:
+                validate_paragraph_list(value)  # the model's limits (count, length)
+            except ValidationError as error:
+                problems.add(key_path, error.messages[0])
             values[key] = value
         else:
             max_length = max_length_of(model, MODEL_FIELD_NAMES.get(key, key))
@@ -77,21 +89,15 @@ def _read(obj, path, spec, model, problems) -> dict:
 
 
 def _parse(data, problems: Problems):
-    if not check_keys(data, "$", {"textbook": (None, True), "chapters": (None, True)}, problems):
+    schema_problems(data, TEXTBOOK_SCHEMA, problems)
+    if problems:  # the values of a malformed structure would only add noise
         return None, []
-    textbook = None
-    if "textbook" in data and check_keys(data["textbook"], "textbook", TEXTBOOK_FIELDS, problems):
-        textbook = _read(data["textbook"], "textbook", TEXTBOOK_FIELDS, Textbook, problems)
+    textbook = _read(data["textbook"], "textbook", TEXTBOOK_FIELDS, Textbook, problems)
     chapters = []
-    raw_chapters = data.get("chapters")
-    if not isinstance(raw_chapters, list):
-        problems.add("chapters", _("expected a list"))
-        return textbook, []
+    raw_chapters = data["chapters"]
     seen_chapters = {}
     for index, raw in enumerate(raw_chapters):
         path = f"chapters[{index}]"
-        if not check_keys(raw, path, CHAPTER_FIELDS, problems, extra=["paragraphs"]):
-            continue
         chapter = _read(raw, path, CHAPTER_FIELDS, Chapter, problems) | {"sort_order": index + 1}
         number = chapter.get("number")
         if number in seen_chapters:
@@ -100,14 +106,8 @@ def _parse(data, problems: Problems):
             })
         seen_chapters[number] = path
         paragraphs, seen = [], {}
-        raw_paragraphs = raw.get("paragraphs", [])
-        if not isinstance(raw_paragraphs, list):
-            problems.add(f"{path}.paragraphs", _("expected a list"))
-            raw_paragraphs = []
-        for paragraph_index, raw_paragraph in enumerate(raw_paragraphs):
+        for paragraph_index, raw_paragraph in enumerate(raw.get("paragraphs", [])):
             paragraph_path = f"{path}.paragraphs[{paragraph_index}]"
-            if not check_keys(raw_paragraph, paragraph_path, PARAGRAPH_FIELDS, problems):
-                continue
             paragraph = _read(raw_paragraph, paragraph_path, PARAGRAPH_FIELDS, Paragraph, problems)
             paragraph["sort_order"] = paragraph_index + 1
             if paragraph.get("number") in seen:
@@ -118,33 +118,6 @@ def _parse(data, problems: Problems):
             paragraphs.append(paragraph)
         chapters.append((chapter, paragraphs))
     return textbook, chapters
-
-
-def _sync(model, *, existing: dict, wanted: dict, changes: Changes, label) -> dict:
-    """Create or update rows (keyed alike in `existing` and `wanted`); returns key -> instance."""
-    to_create, to_update, names = [], [], set()
-    for key, values in wanted.items():
-        instance = existing.get(key)
-        if instance is None:
-            changes.created.append(label(key))
-            to_create.append(model(**values))
-            continue
-        changed = [name for name, value in values.items() if getattr(instance, name) != value]
-        if not changed:
-            changes.unchanged += 1
-            continue
-        changes.updated[label(key)] = changed
-        names.update(changed)
-        for name in changed:
-            setattr(instance, name, values[name])
-        to_update.append(instance)
-    changes.missing.extend(label(key) for key in existing if key not in wanted)
-    if to_update:
-        model.objects.bulk_update(to_update, sorted(names), batch_size=500)
-    model.objects.bulk_create(to_create, batch_size=500)
-    result = dict(existing)
-    result.update((key, instance) for key, instance in zip([k for k in wanted if k not in existing], to_create))
-    return result
 
 
 def _write(textbook_values: dict, chapters: list, *, school, report: ImportReport, problems: Problems) -> Textbook:
@@ -165,24 +138,15 @@ def _write(textbook_values: dict, chapters: list, *, school, report: ImportRepor
     candidates = Textbook.objects.filter(school=school, global_textbook__isnull=True)
     isbn = values.get("isbn")
     textbook = (candidates.filter(isbn=isbn) if isbn else candidates.filter(title=values["title"])).first()
-    changes = report.changes["textbook"]
-    if textbook is None:
-        textbook = Textbook.objects.create(**values)
-        changes.created.append(textbook.title)
-    else:
-        changed = [name for name, value in values.items() if getattr(textbook, name) != value]
-        if changed:
-            changes.updated[textbook.title] = changed
-            for name in changed:
-                setattr(textbook, name, values[name])
-            textbook.save(update_fields=changed + ["updated_at"])
-        else:
-            changes.unchanged += 1
+    textbook = row_sync(
+        model=Textbook, instance=textbook, key=textbook.title if textbook else values["title"], values=values,
+        changes=report.changes["textbook"],
+    )
 
     existing_chapters = {chapter.number: chapter for chapter in Chapter.objects.filter(textbook=textbook)}
     wanted_chapters = {chapter["number"]: dict(chapter, textbook_id=textbook.pk) for chapter, _paragraphs in chapters}
-    chapter_rows = _sync(
-        Chapter, existing=existing_chapters, wanted=wanted_chapters, changes=report.changes["chapter"],
+    chapter_rows = rows_sync(
+        model=Chapter, existing=existing_chapters, wanted=wanted_chapters, changes=report.changes["chapter"],
         label=lambda number: _("chapter %(number)s") % {"number": number},
     )
     existing_paragraphs = {
@@ -193,14 +157,14 @@ def _write(textbook_values: dict, chapters: list, *, school, report: ImportRepor
         (chapter["number"], paragraph["number"]): dict(paragraph, chapter_id=chapter_rows[chapter["number"]].pk)
         for chapter, paragraphs in chapters for paragraph in paragraphs
     }
-    _sync(
-        Paragraph, existing=existing_paragraphs, wanted=wanted_paragraphs, changes=report.changes["paragraph"],
+    rows_sync(
+        model=Paragraph, existing=existing_paragraphs, wanted=wanted_paragraphs, changes=report.changes["paragraph"],
         label=lambda key: _("paragraph %(number)s (chapter %(chapter)s)") % {"number": key[1], "chapter": key[0]},
     )
     return textbook
 
 
-def textbook_import(*, path, school=None) -> tuple[Textbook, ImportReport]:
+def textbook_file_import(*, path, school=None) -> tuple[Textbook, ImportReport]:
     """Import a textbook file; returns the textbook and the report (see the module's docstring)."""
     source = str(path)
     data = read_json_file(path)
@@ -208,8 +172,9 @@ def textbook_import(*, path, school=None) -> tuple[Textbook, ImportReport]:
     textbook_values, chapters = _parse(data, problems)
     if problems or textbook_values is None:
         raise ImportFileError(source, problems or [_("nothing to import")])
-    report = ImportReport(path=source, changes={kind: Changes() for kind in TEXTBOOK_KINDS})
-    report.target = _("textbook %(title)s") % {"title": textbook_values["title"]}
+    report = ImportReport(
+        path=source, target=_("textbook %(title)s") % {"title": textbook_values["title"]}, kinds=TEXTBOOK_KINDS,
+    )
     context = super_admin_context() if school is None else tenant_context(school_id=school.pk)
     try:
         with user_errors_from_database(), context:
@@ -217,9 +182,3 @@ def textbook_import(*, path, school=None) -> tuple[Textbook, ImportReport]:
     except (ValidationError, PermissionDenied) as error:
         raise ImportFileError(source, error.messages if isinstance(error, ValidationError) else [str(error)]) from error
     return textbook, report
-
-
-def import_textbook_file(*, path, school=None) -> Textbook:
-    """Import a textbook (global when `school` is None); re-running the same file changes nothing."""
-    textbook, _report = textbook_import(path=path, school=school)
-    return textbook

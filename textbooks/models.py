@@ -9,13 +9,18 @@ the textbook's school (textbooks/migrations), so no code path can get it wrong.
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.functions import Now
-from django.utils.translation import gettext_lazy as _
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy as _
 
-from curriculum.models import MAX_GRADE, MIN_GRADE, LearningOutcome, Subject
+from curriculum.models import (
+    CONTENT_TEXT, LONG_TEXT, SHORT_TEXT, BoundedTextField, GradeField, LearningOutcome, Subject, grade_range_check,
+    text_length_check,
+)
 
 
 def school_field():
@@ -34,6 +39,42 @@ def json_array_check(field, name, message):
     )
 
 
+MAX_LIST_ITEMS = 200  # key terms or questions of one paragraph
+
+
+def _list_size_message() -> str:
+    return gettext("At most %(items)s items of at most %(length)s characters each.") % {
+        "items": MAX_LIST_ITEMS, "length": SHORT_TEXT,
+    }
+
+
+list_size_message = lazy(_list_size_message, str)
+
+
+def validate_paragraph_list(value) -> None:
+    """Key terms (texts) or questions ({"text": ...}): a bounded list of bounded texts."""
+    if not isinstance(value, list):
+        return  # the JSON type is the field's own check (json_array_check)
+    texts = [item.get("text") if isinstance(item, dict) else item for item in value]
+    if len(value) > MAX_LIST_ITEMS or any(isinstance(text, str) and len(text) > SHORT_TEXT for text in texts):
+        raise ValidationError(list_size_message(), code="list_size")
+
+
+class JsonArrayLength(Func):
+    """The length of a JSON array, 0 for anything else (whose type json_array_check refuses)."""
+
+    template = "(CASE WHEN jsonb_typeof(%(expressions)s) = 'array' THEN jsonb_array_length(%(expressions)s) ELSE 0 END)"
+    output_field = models.IntegerField()
+
+
+def json_array_size_check(field, name):
+    return models.CheckConstraint(
+        condition=models.lookups.LessThanOrEqual(JsonArrayLength(F(field)), MAX_LIST_ITEMS),
+        name=name,
+        violation_error_message=list_size_message(),
+    )
+
+
 class Language(models.TextChoices):
     KAZAKH = "kk", _("Kazakh")
     RUSSIAN = "ru", _("Russian")
@@ -46,9 +87,7 @@ class Textbook(models.Model):
     )
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="textbooks", verbose_name=_("subject"))
     title = models.CharField(_("title"), max_length=500)
-    grade_level = models.PositiveSmallIntegerField(
-        _("grade"), validators=[MinValueValidator(MIN_GRADE), MaxValueValidator(MAX_GRADE)]
-    )
+    grade_level = GradeField(_("grade"))
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.RUSSIAN)
     author = models.CharField(_("authors"), max_length=500, blank=True)
     publisher = models.CharField(_("publisher"), max_length=255, blank=True)
@@ -75,10 +114,7 @@ class Textbook(models.Model):
         verbose_name_plural = _("textbooks")
         indexes = [models.Index(fields=["school"], name="textbooks_school_idx")]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(grade_level__gte=MIN_GRADE, grade_level__lte=MAX_GRADE), name="textbooks_grade_range",
-                violation_error_message=_("Grade must be between 1 and 11."),
-            ),
+            grade_range_check("grade_level", "textbooks_grade_range"),
             models.UniqueConstraint(
                 fields=["school", "global_textbook"], condition=Q(global_textbook__isnull=False),
                 name="textbooks_one_fork_per_school",
@@ -103,7 +139,7 @@ class Chapter(models.Model):
     school = school_field()
     number = models.PositiveIntegerField(_("number"))
     title = models.CharField(_("title"), max_length=500)
-    description = models.TextField(_("description"), blank=True)
+    description = BoundedTextField(_("description"), max_length=LONG_TEXT, blank=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
     class Meta:
@@ -125,12 +161,12 @@ class Paragraph(models.Model):
     number = models.PositiveIntegerField(_("number"))
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
     title = models.CharField(_("title"), max_length=500)
-    content = models.TextField(_("content"), blank=True)
-    summary = models.TextField(_("summary"), blank=True)
-    learning_objective = models.TextField(_("learning objective"), blank=True)
-    lesson_objective = models.TextField(_("lesson objective"), blank=True)
-    key_terms = models.JSONField(_("key terms"), default=list, blank=True)
-    questions = models.JSONField(_("questions"), default=list, blank=True)
+    content = BoundedTextField(_("content"), max_length=CONTENT_TEXT, blank=True)
+    summary = BoundedTextField(_("summary"), max_length=LONG_TEXT, blank=True)
+    learning_objective = BoundedTextField(_("learning objective"), max_length=SHORT_TEXT, blank=True)
+    lesson_objective = BoundedTextField(_("lesson objective"), max_length=SHORT_TEXT, blank=True)
+    key_terms = models.JSONField(_("key terms"), default=list, blank=True, validators=[validate_paragraph_list])
+    questions = models.JSONField(_("questions"), default=list, blank=True, validators=[validate_paragraph_list])
 
     class Meta:
         db_table = "paragraphs"
@@ -141,6 +177,9 @@ class Paragraph(models.Model):
             models.UniqueConstraint(fields=["chapter", "number"], name="paragraphs_number_unique_per_chapter"),
             json_array_check("key_terms", "paragraphs_key_terms_is_list", _("Key terms must be a list.")),
             json_array_check("questions", "paragraphs_questions_is_list", _("Questions must be a list.")),
+            json_array_size_check("key_terms", "paragraphs_key_terms_size"),
+            json_array_size_check("questions", "paragraphs_questions_size"),
+            text_length_check("content", CONTENT_TEXT, "paragraphs_content_length"),
         ]
 
     def __str__(self):
@@ -158,7 +197,7 @@ class ParagraphOutcome(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
     anchor = models.CharField(_("anchor"), max_length=255, blank=True, help_text=_("Where in the paragraph the outcome is taught."))
-    notes = models.TextField(_("notes"), blank=True)
+    notes = BoundedTextField(_("notes"), max_length=SHORT_TEXT, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False,
         related_name="+", verbose_name=_("created by"),
@@ -180,7 +219,31 @@ class ParagraphOutcome(models.Model):
                 condition=Q(confidence__gte=0, confidence__lte=1), name="paragraph_outcomes_confidence_range",
                 violation_error_message=_("Confidence must be between 0 and 1."),
             ),
+            text_length_check("notes", SHORT_TEXT, "paragraph_outcomes_notes_length"),
         ]
+
+    # Raised by the database's check (textbooks/migrations/0004) when a write skips clean().
+    database_rule_messages = {
+        "paragraph_outcomes_outcome_of_textbook_subject": _("The learning outcome belongs to another subject than the textbook."),
+    }
 
     def __str__(self):
         return f"{self.paragraph} → {self.outcome.code}"
+
+    def clean(self):
+        # An outcome of the textbook's subject; another grade is allowed (a revision, a look ahead)
+        # and shown as such (is_cross_grade).
+        if not (self.paragraph_id and self.outcome_id):
+            return
+        textbook = self.paragraph.chapter.textbook
+        if self.outcome.framework.subject_id != textbook.subject_id:
+            raise ValidationError({"outcome": _(
+                "Learning outcome %(code)s belongs to the subject “%(outcome_subject)s”, but the textbook is about "
+                "“%(textbook_subject)s”."
+            ) % {"code": self.outcome.code, "outcome_subject": self.outcome.framework.subject,
+                 "textbook_subject": textbook.subject}})
+
+    @property
+    def is_cross_grade(self) -> bool:
+        """The outcome's grade differs from the textbook's: allowed, but worth a second look."""
+        return self.outcome.grade != self.paragraph.chapter.textbook.grade_level

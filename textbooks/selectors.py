@@ -43,7 +43,11 @@ def paragraph_list(*, context: TenantContext) -> QuerySet:
 
 
 def alignment_list(*, context: TenantContext) -> QuerySet:
-    return visible_to(ParagraphOutcome.objects.all(), context=context).order_by("paragraph_id", "outcome_id")
+    # The outcome's and the textbook's grades tell a cross-grade alignment (ParagraphOutcome.is_cross_grade).
+    return (
+        visible_to(ParagraphOutcome.objects.select_related("outcome", "paragraph__chapter__textbook"), context=context)
+        .order_by("paragraph_id", "outcome_id")
+    )
 
 
 def paragraph_alignments(*, context: TenantContext, paragraph: Paragraph) -> QuerySet:

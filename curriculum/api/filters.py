@@ -2,7 +2,8 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from config.api import IntegerFilter
-from curriculum.models import MAX_GRADE, MIN_GRADE, Framework, Section, Subject, Subsection
+from curriculum.codes import MAX_GRADE, MIN_GRADE, grade_help
+from curriculum.models import Framework, Section, Subject, Subsection
 from curriculum.selectors import learning_outcome_list
 
 
@@ -48,7 +49,7 @@ class LearningOutcomeFilter(django_filters.FilterSet):
     does the filtering."""
 
     framework = IntegerFilter(help_text=_("Framework id."))
-    grade = IntegerFilter(min_value=MIN_GRADE, max_value=MAX_GRADE, help_text=_("Grade (1-11)."))
+    grade = IntegerFilter(min_value=MIN_GRADE, max_value=MAX_GRADE, help_text=grade_help())
     section = IntegerFilter(help_text=_("Section id."))
     subsection = IntegerFilter(help_text=_("Subsection id."))
     code = django_filters.CharFilter(

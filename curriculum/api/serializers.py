@@ -2,10 +2,12 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from curriculum.models import SUBJECT_CODE, Framework, LearningOutcome, Section, Subject, Subsection
+from config.api_fields import ModelSerializer
+from curriculum.codes import SUBJECT_CODE
+from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 
 
-class SubjectSerializer(serializers.ModelSerializer):
+class SubjectSerializer(ModelSerializer):
     class Meta:
         model = Subject
         fields = ["id", "code", "name_ru", "name_kz", "grade_from", "grade_to", "is_active"]
@@ -14,7 +16,7 @@ class SubjectSerializer(serializers.ModelSerializer):
         }
 
 
-class FrameworkSerializer(serializers.ModelSerializer):
+class FrameworkSerializer(ModelSerializer):
     class Meta:
         model = Framework
         fields = [
@@ -23,13 +25,13 @@ class FrameworkSerializer(serializers.ModelSerializer):
         ]
 
 
-class SectionSerializer(serializers.ModelSerializer):
+class SectionSerializer(ModelSerializer):
     class Meta:
         model = Section
         fields = ["id", "framework", "code", "name_ru", "name_kz", "description_ru", "description_kz", "display_order", "is_active"]
 
 
-class SubsectionSerializer(serializers.ModelSerializer):
+class SubsectionSerializer(ModelSerializer):
     framework = serializers.IntegerField(source="section.framework_id", read_only=True)
 
     class Meta:
@@ -40,7 +42,7 @@ class SubsectionSerializer(serializers.ModelSerializer):
         ]
 
 
-class LearningOutcomeSerializer(serializers.ModelSerializer):
+class LearningOutcomeSerializer(ModelSerializer):
     section = serializers.IntegerField(source="subsection.section_id", read_only=True)
 
     class Meta:
@@ -51,13 +53,13 @@ class LearningOutcomeSerializer(serializers.ModelSerializer):
         ]
 
 
-class FrameworkBriefSerializer(serializers.ModelSerializer):
+class FrameworkBriefSerializer(ModelSerializer):
     class Meta:
         model = Framework
         fields = ["id", "code", "title_ru", "title_kz"]
 
 
-class SectionBriefSerializer(serializers.ModelSerializer):
+class SectionBriefSerializer(ModelSerializer):
     class Meta:
         model = Section
         fields = ["id", "code", "name_ru", "name_kz"]
@@ -78,13 +80,13 @@ class LearningOutcomeDetailSerializer(LearningOutcomeSerializer):
 
 # The structure of a framework: one nested, read-only tree.
 
-class StructureOutcomeSerializer(serializers.ModelSerializer):
+class StructureOutcomeSerializer(ModelSerializer):
     class Meta:
         model = LearningOutcome
         fields = ["id", "code", "grade", "title_ru", "title_kz", "cognitive_level", "is_active"]
 
 
-class StructureSubsectionSerializer(serializers.ModelSerializer):
+class StructureSubsectionSerializer(ModelSerializer):
     outcomes = StructureOutcomeSerializer(many=True, read_only=True)
 
     class Meta:
@@ -92,7 +94,7 @@ class StructureSubsectionSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name_ru", "name_kz", "is_active", "outcomes"]
 
 
-class StructureSectionSerializer(serializers.ModelSerializer):
+class StructureSectionSerializer(ModelSerializer):
     subsections = StructureSubsectionSerializer(many=True, read_only=True)
 
     class Meta:

@@ -41,7 +41,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 e2e_db = pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: closing the browser closes its keep-alive sockets, and with them the
+# live server's threads that answer them and hold sessions on the test database (which must have
+# none left when tests/test_schema_drift.py copies it or the run drops it).
+@pytest.fixture(scope="module")
 def browser():
     require(Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM} (apt-get install chromium; ./dev test does it where it can)")
     try:

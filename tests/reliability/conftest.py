@@ -1,6 +1,6 @@
 """Fixtures of the reliability suite: a throwaway PostgreSQL cluster of its own (it is restarted by the
 fault tests, so never the shared development cluster), migrated and filled with the small scale data
-(generate_scale_data --scale small: 60 schools), the app served by gunicorn on loopback, directly
+(python -m bench.scale_data --scale small: 60 schools), the app served by gunicorn on loopback, directly
 (persistent connections) and through pgbouncer in transaction pooling.
 
 Everything here runs as separate processes against that cluster; the tests talk to it over HTTP and
@@ -57,7 +57,7 @@ class Cluster:
     port: int
     os_user: str | None
     passwords: dict
-    generated: tuple = ()  # SCALE_COUNTS right after generate_scale_data
+    generated: tuple = ()  # SCALE_COUNTS right after bench/scale_data.py
 
     @property
     def datadir(self) -> Path:
@@ -100,11 +100,14 @@ class Cluster:
         env.update(extra)
         return env
 
-    def manage(self, *arguments, timeout=600):
+    def python(self, *arguments, timeout=600):
         return subprocess.run(
-            [sys.executable, "manage.py", *arguments], cwd=ROOT, env=self.app_env(), check=True,
+            [sys.executable, *arguments], cwd=ROOT, env=self.app_env(), check=True,
             capture_output=True, text=True, timeout=timeout,
         )
+
+    def manage(self, *arguments, timeout=600):
+        return self.python("manage.py", *arguments, timeout=timeout)
 
 
 def _create_cluster(directory: Path) -> Cluster:
@@ -155,7 +158,7 @@ def scratch_cluster():
     try:
         cluster = _create_cluster(directory)
         cluster.manage("migrate", "--no-input", "-v", "0")
-        cluster.manage("generate_scale_data", "--scale", "small")
+        cluster.python("-m", "bench.scale_data", "--scale", "small")
         with super_admin_cursor(cluster) as cursor:  # before any test writes (tests/reliability/test_scale_data.py)
             cursor.execute(SCALE_COUNTS)
             cluster.generated = cursor.fetchone()

@@ -1,11 +1,11 @@
-"""generate_scale_data: the sizes asked for, consistent rows, and a second run that does nothing."""
+"""bench/scale_data.py: the sizes asked for, consistent rows, and a second run that does nothing."""
 
 import subprocess
 
 import pytest
 
 from tests.reliability.conftest import super_admin_cursor
-from textbooks.scale_data import PRESETS
+from bench.scale_data import PRESETS
 
 pytestmark = pytest.mark.reliability
 
@@ -36,11 +36,11 @@ def test_small_preset_has_the_sizes_asked_for_and_consistent_rows(scratch_cluste
 
 
 def test_a_second_run_with_the_same_sizes_does_nothing(scratch_cluster):
-    output = scratch_cluster.manage("generate_scale_data", "--scale", "small").stdout
+    output = scratch_cluster.python("-m", "bench.scale_data", "--scale", "small").stdout
     assert "nothing to do" in output, output
 
 
 def test_impossible_sizes_are_refused_with_a_clear_message(scratch_cluster):
     with pytest.raises(subprocess.CalledProcessError) as refused:
-        scratch_cluster.manage("generate_scale_data", "--scale", "small", "--forks", "100000")
+        scratch_cluster.python("-m", "bench.scale_data", "--scale", "small", "--forks", "100000")
     assert "forks (100000) cannot exceed schools x textbooks (600)" in refused.value.stderr

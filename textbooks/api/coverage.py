@@ -14,7 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ErrorSerializer
+from config.api_fields import IdField
 from config.api_schema import ERROR_DESCRIPTIONS
+from curriculum.codes import grade_error
 from tenants.api import TenantContextMixin
 from textbooks import selectors
 from textbooks.coverage import coverage_csv, coverage_xlsx, textbook_coverage
@@ -35,15 +37,17 @@ COVERAGE_PARAMETERS = [
 
 
 class CoverageQuerySerializer(serializers.Serializer):
-    framework = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    framework = IdField(required=False)
     grades = serializers.CharField(required=False, allow_blank=True)
     min_confidence = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=0, max_value=1, required=False)
 
     def validate_grades(self, value):
         items = [item.strip() for item in value.split(",") if item.strip()]
-        if not all(item.isascii() and item.isdigit() for item in items):
-            raise serializers.ValidationError(_("Grades must be whole numbers from 1 to 11, comma-separated."))
-        return [int(item) for item in items]
+        grades = [int(item) if item.isascii() and item.isdigit() else item for item in items]
+        for grade in grades:
+            if error := grade_error(grade):  # the one grade rule and message (curriculum/codes.py)
+                raise serializers.ValidationError(error)
+        return grades
 
 
 class ParagraphRefSerializer(serializers.Serializer):

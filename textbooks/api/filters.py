@@ -2,13 +2,13 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from config.api import IntegerFilter
-from curriculum.models import MAX_GRADE, MIN_GRADE
+from curriculum.codes import MAX_GRADE, MIN_GRADE, grade_help
 from textbooks.models import Chapter, Language, Paragraph, ParagraphOutcome, Textbook
 
 
 class TextbookFilter(django_filters.FilterSet):
     subject = IntegerFilter(help_text=_("Subject id."))
-    grade_level = IntegerFilter(min_value=MIN_GRADE, max_value=MAX_GRADE, help_text=_("Grade (1-11)."))
+    grade_level = IntegerFilter(min_value=MIN_GRADE, max_value=MAX_GRADE, help_text=grade_help())
     language = django_filters.ChoiceFilter(choices=Language.choices)
     school = IntegerFilter(help_text=_("School id (only textbooks you can see are ever listed).")
     )

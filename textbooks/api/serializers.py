@@ -1,12 +1,14 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext, gettext_lazy as _
 from rest_framework import serializers
 
+from config.api_fields import IdField, IdRelatedField, ModelSerializer
 from curriculum.models import LearningOutcome
 from tenants.models import School
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
 
 
-class TextbookSerializer(serializers.ModelSerializer):
+class TextbookSerializer(ModelSerializer):
     is_global = serializers.BooleanField(read_only=True, help_text=_("National content (no school)."))
 
     class Meta:
@@ -17,13 +19,13 @@ class TextbookSerializer(serializers.ModelSerializer):
         ]
 
 
-class ChapterSerializer(serializers.ModelSerializer):
+class ChapterSerializer(ModelSerializer):
     class Meta:
         model = Chapter
         fields = ["id", "textbook", "school", "number", "title", "description", "sort_order"]
 
 
-class ParagraphSerializer(serializers.ModelSerializer):
+class ParagraphSerializer(ModelSerializer):
     textbook = serializers.IntegerField(source="chapter.textbook_id", read_only=True)
     key_terms = serializers.ListField(child=serializers.CharField(), read_only=True)
     questions = serializers.ListField(child=serializers.JSONField(), read_only=True, help_text=_('Objects like {"text": "..."}.'))
@@ -43,18 +45,24 @@ def confidence_field(**options):
     )
 
 
-class AlignmentSerializer(serializers.ModelSerializer):
+class AlignmentSerializer(ModelSerializer):
     """A paragraph-outcome alignment (ids only)."""
 
     confidence = confidence_field(read_only=True)
+    is_cross_grade = serializers.BooleanField(
+        read_only=True, help_text=_("The outcome's grade differs from the textbook's (allowed, shown for review)."),
+    )
 
     class Meta:
         model = ParagraphOutcome
-        fields = ["id", "paragraph", "outcome", "school", "confidence", "anchor", "notes", "created_by", "created_at"]
+        fields = [
+            "id", "paragraph", "outcome", "school", "confidence", "anchor", "notes", "is_cross_grade", "created_by",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
-class OutcomeBriefSerializer(serializers.ModelSerializer):
+class OutcomeBriefSerializer(ModelSerializer):
     class Meta:
         model = LearningOutcome
         fields = ["id", "framework", "code", "grade", "title_ru", "title_kz", "is_active"]
@@ -71,7 +79,7 @@ class TextbookBriefSerializer(TextbookSerializer):
         fields = ["id", "school", "is_global", "title", "grade_level", "language"]
 
 
-class ParagraphBriefSerializer(serializers.ModelSerializer):
+class ParagraphBriefSerializer(ModelSerializer):
     textbook = TextbookBriefSerializer(source="chapter.textbook", read_only=True)
 
     class Meta:
@@ -87,22 +95,26 @@ class OutcomeParagraphSerializer(AlignmentSerializer):
 
 # Input
 
-class AlignmentCreateSerializer(serializers.Serializer):
-    paragraph = serializers.IntegerField(min_value=1, help_text=_("Id of a paragraph of your own school's textbook."))
-    outcome = serializers.PrimaryKeyRelatedField(queryset=LearningOutcome.objects.all(), help_text=_("Learning outcome id."))
-    confidence = confidence_field(required=False)
-    anchor = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
+def alignment_text_field(name):
+    # The model's limit, so the API and the admin refuse the same lengths.
+    return serializers.CharField(
+        max_length=ParagraphOutcome._meta.get_field(name).max_length, required=False, allow_blank=True,
+    )
 
 
 class AlignmentUpdateSerializer(serializers.Serializer):
     confidence = confidence_field(required=False)
-    anchor = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    anchor = alignment_text_field("anchor")
+    notes = alignment_text_field("notes")
+
+
+class AlignmentCreateSerializer(AlignmentUpdateSerializer):
+    paragraph = IdField(help_text=_("Id of a paragraph of your own school's textbook."))
+    outcome = IdRelatedField(queryset=LearningOutcome.objects.all(), help_text=_("Learning outcome id."))
 
 
 class AlignmentItemSerializer(AlignmentUpdateSerializer):
-    outcome = serializers.IntegerField(min_value=1, help_text=_("Learning outcome id."))
+    outcome = IdField(help_text=_("Learning outcome id."))
 
 
 class AlignmentsReplaceSerializer(serializers.Serializer):
@@ -110,11 +122,20 @@ class AlignmentsReplaceSerializer(serializers.Serializer):
 
     def validate_alignments(self, items):
         """Resolve every outcome id in one query; an unknown id names its item."""
-        outcomes = LearningOutcome.objects.in_bulk([item["outcome"] for item in items])
+        outcomes = LearningOutcome.objects.select_related("framework").in_bulk([item["outcome"] for item in items])
         errors = {
             f"{index}.outcome": [gettext("Learning outcome %(id)s does not exist.") % {"id": item["outcome"]}]
             for index, item in enumerate(items) if item["outcome"] not in outcomes
         }
+        if errors:
+            raise serializers.ValidationError(errors)
+        if paragraph := self.context.get("paragraph"):
+            # The model's rules (an outcome of the textbook's subject), named by item; the service checks again.
+            for index, item in enumerate(items):
+                try:
+                    ParagraphOutcome(paragraph=paragraph, outcome=outcomes[item["outcome"]]).clean()
+                except DjangoValidationError as error:
+                    errors.update({f"{index}.{name}": messages for name, messages in error.message_dict.items()})
         if errors:
             raise serializers.ValidationError(errors)
         return [{**item, "outcome": outcomes[item["outcome"]]} for item in items]
@@ -125,7 +146,7 @@ class ParagraphAlignmentsSerializer(serializers.Serializer):
 
 
 class TextbookForkSerializer(serializers.Serializer):
-    school = serializers.PrimaryKeyRelatedField(
+    school = IdRelatedField(
         queryset=School.objects.all(), required=False,
         help_text=_("Methodologists only: the school to copy into. School staff always copy into their own school."),
     )

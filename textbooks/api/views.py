@@ -98,7 +98,7 @@ class ParagraphOutcomesViewSet(mixins.ListModelMixin, TenantGenericViewSet):
     )
     def replace(self, request, paragraph_id):
         paragraph = self.get_object()
-        body = serializers.AlignmentsReplaceSerializer(data=request.data)
+        body = serializers.AlignmentsReplaceSerializer(data=request.data, context={"paragraph": paragraph})
         body.is_valid(raise_exception=True)
         services.alignments_replace(paragraph=paragraph, items=body.validated_data["alignments"], created_by=request.user)
         alignments = selectors.paragraph_alignments(context=self.tenant_context, paragraph=paragraph)

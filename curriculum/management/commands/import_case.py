@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from curriculum.case import import_case_file
-from curriculum.importing import ImportFileError
+from importkit.files import ImportFileError
 
 
 class Command(BaseCommand):

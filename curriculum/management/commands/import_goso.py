@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from curriculum.importing import ImportFileError, import_goso_file
+from curriculum.importing import ImportFileError, goso_file_import
 
 # Below this many rows an import is over before a progress bar would help.
 PROGRESS_BAR_FROM = 2000
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         for path in files:
             bar = ProgressBar(self.stderr)
             try:
-                report = import_goso_file(path=path, dry_run=dry_run, deactivate_missing=deactivate_missing, progress=bar)
+                report = goso_file_import(path=path, dry_run=dry_run, deactivate_missing=deactivate_missing, progress=bar)
             except ImportFileError as error:
                 bar.finish()
                 failed.append(path)

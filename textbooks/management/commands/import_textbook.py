@@ -3,9 +3,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from curriculum.importing import ImportFileError
+from importkit.files import ImportFileError
 from tenants.models import School
-from textbooks.importing import textbook_import
+from textbooks.importing import textbook_file_import
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
             if school_obj is None:
                 raise CommandError(_('No school with the code "%(code)s".') % {"code": school})
         try:
-            _textbook, report = textbook_import(path=file, school=school_obj)
+            _textbook, report = textbook_file_import(path=file, school=school_obj)
         except ImportFileError as error:
             for message in error.messages:
                 self.stderr.write(message)

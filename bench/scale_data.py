@@ -1,4 +1,5 @@
-"""Synthetic national-scale data for benchmarks and load tests (`manage.py generate_scale_data`).
+"""Synthetic national-scale data for benchmarks and load tests: `python -m bench.scale_data [--scale small]`
+(`./dev bench` runs it through bench/scale.py). Benchmark data, so it lives beside the product, not in it.
 
 Set-based: each stage is one INSERT ... SELECT over generate_series, run as the runtime role in the
 super-admin context (COPY is refused under row-level security). Every generated row carries a `scale`
@@ -11,8 +12,11 @@ their subsection, school_id on chapters, paragraphs and alignments is filled in 
 forks keep global_textbook_id and source_version like textbooks.services.textbook_fork.
 """
 
+import argparse
+import os
+import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, connections
@@ -351,7 +355,7 @@ def _count(sql: str, parameters: dict) -> int:
         return cursor.fetchone()[0]
 
 
-def generate(*, sizes: Sizes, log=print) -> dict:
+def scale_data_generate(*, sizes: Sizes, log=print) -> dict:
     """Create whatever scale data is missing for `sizes`. Returns {stage name: (rows inserted, seconds)}."""
     if problems := sizes.errors():
         raise ValueError("; ".join(problems))
@@ -389,3 +393,37 @@ def scale_school_codes(*, limit: int | None = None) -> list[str]:
             [SCHOOLS, limit] if limit else [SCHOOLS],
         )
         return [code for (code,) in cursor.fetchall()]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scale_data",
+        description=(
+            "Generate synthetic national-scale data for benchmarks and load tests (schools scale-00001..., their "
+            "administrators, GOSO frameworks, global textbooks, school forks, alignments). Set-based and "
+            "repeatable: only missing rows are inserted, so a second run with the same sizes does nothing."
+        ),
+    )
+    parser.add_argument("--scale", choices=sorted(PRESETS), default="national",
+                        help="Preset sizes (default: national); the options below override them.")
+    for field in fields(Sizes):
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=int, dest=field.name,
+                            help=f"default {field.default:,} (national), {getattr(PRESETS['small'], field.name):,} (small)")
+    options = vars(parser.parse_args(argv))
+    scale = options.pop("scale")
+    sizes = replace(PRESETS[scale], **{name: value for name, value in options.items() if value is not None})
+    print(f"Sizes: {', '.join(f'{name}={value:,}' for name, value in vars(sizes).items())}", flush=True)
+    try:
+        scale_data_generate(sizes=sizes, log=lambda line: print(f"  {line}", flush=True))
+    except ValueError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    sys.exit(main())
