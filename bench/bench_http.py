@@ -40,6 +40,7 @@ def _server_env() -> dict:
         "DATABASE_OWNER_URL": _database_url("owner"),
         "SECRET_KEY": secrets.token_urlsafe(40),
         "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
         "ALLOWED_HOSTS": ".localhost,localhost,127.0.0.1",
         "CONN_MAX_AGE": "60",
         "LOG_LEVEL": "WARNING",

@@ -12,7 +12,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from config.roles import RolePermissions
 from tenants.context import SchoolInactive
-from tenants.errors import database_error_as_user_error
+from database_errors import database_error_as_user_error
 
 
 class LoginForm(AdminAuthenticationForm):
@@ -46,7 +46,7 @@ class ProjectAdminMixin(RolePermissions):
       message on the page the user was on, never a 500; nothing of the attempt is kept.
     """
 
-    menu_order = 1000  # see app_list_in_working_order
+    menu_order = 1000  # position in the index and sidebar (config.admin.GosoAdminSite)
     # Choosers (autocomplete) offer only rows the user may write into, e.g. a school's own
     # textbooks when adding a chapter: global content is readable but not a valid parent.
     autocomplete_writable_only = False

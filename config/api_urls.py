@@ -1,19 +1,11 @@
 """The REST API: /api/v1/ (versioned endpoints), /api/schema/ (OpenAPI 3), /api/docs/ (Swagger UI).
-Outside i18n_patterns: API paths never carry a language prefix."""
+Outside i18n_patterns: API paths never carry a language prefix. Every view here derives from the
+API kit (apikit.views; tests/test_api_kit.py)."""
 
 from django.urls import include, path, re_path
-from django.utils.translation import gettext as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.views import api_error
-
-from tenants.api import TokenObtainView
-
-
-def api_not_found(request, unmatched):
-    """Unknown API paths (e.g. /api/v1/outcomes/abc/) answer in the API's error shape, not HTML."""
-    return api_error(code="not_found", message=_("Not found."), status=404)
-
+from apikit.auth import TokenObtainView
+from apikit.views import DocsView, SchemaView, UnknownPathView
 
 v1 = [
     path("auth/token/", TokenObtainView.as_view(), name="token"),
@@ -23,7 +15,7 @@ v1 = [
 
 urlpatterns = [
     path("v1/", include((v1, "api"), namespace="v1")),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    re_path(r"^(?P<unmatched>.*)$", api_not_found),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^.*$", UnknownPathView.as_view()),
 ]

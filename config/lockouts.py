@@ -27,7 +27,7 @@ from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
-from config.views import API_PREFIX, api_error
+from apikit.errors import api_error, is_api_request
 
 # For the allowlist of tables without row-level security: table -> (runtime privileges, reason).
 LOCKOUT_TABLES = {
@@ -97,7 +97,7 @@ def lockout_response(request, original_response=None, credentials=None):
     """AXES_LOCKOUT_CALLABLE: 429 with Retry-After; the API's error shape under /api/, a page elsewhere."""
     cool_off = get_cool_off(request)
     retry_after = int(cool_off.total_seconds()) if cool_off else None
-    api = request.path.startswith(API_PREFIX)
+    api = is_api_request(request)
     # API paths carry no language prefix: the client's Accept-Language chooses.
     language = translation.get_language_from_request(request) if api else translation.get_language()
     with translation.override(language):

@@ -8,7 +8,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from config.views import API_PREFIX, api_error
+from apikit.errors import api_error, is_api_request
 
 
 RETRY_AFTER_SECONDS = 5
@@ -32,8 +32,9 @@ def _note_unreachable_database(sender, request=None, **kwargs):
 
 
 class DatabaseUnavailableMiddleware:
-    """First in MIDDLEWARE: a request that failed because the database could not be reached (restart,
-    failover) gets a clear 503 with Retry-After instead of a 500. The request's transaction was
+    """Near the top of MIDDLEWARE (only the language comes first): a request that failed because the
+    database could not be reached (restart, failover) gets a clear 503 with Retry-After instead of
+    a 500. The request's transaction was
     rolled back, so nothing of it was written; the next request reconnects (CONN_HEALTH_CHECKS).
 
     Django turns an exception into a 500 inside the middleware it escaped from, so the cause is
@@ -53,7 +54,7 @@ class DatabaseUnavailableMiddleware:
     @staticmethod
     def unavailable(request):
         message = _("The database is unavailable for a moment. Nothing was saved; please retry in a few seconds.")
-        if request.path.startswith(API_PREFIX):
+        if is_api_request(request):
             response = api_error(code="database_unavailable", message=message, status=503)
         else:
             response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")

@@ -8,6 +8,10 @@ import datetime
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX, SECRET_KEY_MIN_LENGTH, SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -22,21 +26,69 @@ DEBUG = env.bool("DEBUG", default=False)
 _DEVELOPMENT_SECRET_KEY = "development-only-secret-key-not-for-production"
 SECRET_KEY = env.str("SECRET_KEY", default=_DEVELOPMENT_SECRET_KEY)
 
-# Hosts that are not a school: requests there work in the national (public) context.
-PUBLIC_HOSTS = env.list("PUBLIC_HOSTS", default=["localhost", "127.0.0.1", "testserver"])
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS",
-    default=["localhost", ".localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [],
-)
+# Hosts that are not a school: requests there work in the national (public) context. Host names
+# are compared in lower case (DNS names are case-insensitive). The test client's `testserver` is
+# no default: the tests add it themselves (tests/conftest.py).
+PUBLIC_HOSTS = [host.lower() for host in env.list("PUBLIC_HOSTS", default=["localhost", "127.0.0.1"])]
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", ".localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+
+def _secret_key_weakness(key: str) -> str | None:
+    """Why `key` is unfit for production (None: fit); Django's own thresholds (check W009)."""
+    if key == _DEVELOPMENT_SECRET_KEY or key.startswith(SECRET_KEY_INSECURE_PREFIX):
+        return "it is the development key"
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"it has {len(key)} characters, at least {SECRET_KEY_MIN_LENGTH} are needed"
+    if len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        return f"it has {len(set(key))} distinct characters, at least {SECRET_KEY_MIN_UNIQUE_CHARACTERS} are needed"
+    return None
+
+
 if not DEBUG:
-    if SECRET_KEY == _DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
+    if weakness := _secret_key_weakness(SECRET_KEY):
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set to a random string of at least 32 characters when DEBUG is off."
+            f"SECRET_KEY must be set to a long random string when DEBUG is off ({weakness}); for example: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
     if "*" in ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must list the real host names when DEBUG is off, not '*'.")
+
+# HTTPS, from the environment; secure defaults when DEBUG is off (README, "Production settings").
+_PRODUCTION = not DEBUG
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_PRODUCTION)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if _PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=_PRODUCTION)
+# Behind a TLS-terminating proxy: e.g. SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https. Opt-in
+# only: trusting the header without a proxy that always sets it would let clients fake HTTPS.
+SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER", default=[])) or None
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_PRODUCTION)
+SESSION_COOKIE_HTTPONLY = True
+# Nothing here reads the CSRF cookie from JavaScript (the admin sends the form field; Swagger UI
+# clients use a token).
+CSRF_COOKIE_HTTPONLY = env.bool("CSRF_COOKIE_HTTPONLY", default=True)
+SESSION_COOKIE_SAMESITE = env.str("SESSION_COOKIE_SAMESITE", default="Lax")
+CSRF_COOKIE_SAMESITE = env.str("CSRF_COOKIE_SAMESITE", default="Lax")
+
+# Content-Security-Policy (django-csp): only this site's scripts, no inline script, no framing. The
+# admin's templates keep inline <style> blocks and style attributes (coverage bars), hence
+# 'unsafe-inline' for styles only; Swagger UI runs from files (apikit.views.DocsView).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # `tenants` comes after auth (its ready() replaces auth's last-login receiver) and before
 # django_tenants, so that our `migrate` command (owner role, no per-school schemas) wins.
@@ -46,7 +98,7 @@ SHARED_APPS = [
     "tenants",
     "django_tenants",
     "axes",  # login lockouts (config/lockouts.py)
-    "django.contrib.admin",
+    "config.apps.GosoAdminConfig",  # django.contrib.admin with the project's site (config/admin.py)
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
@@ -71,11 +123,14 @@ TENANT_LIMIT_SET_CALLS = True  # every school lives in the public schema: set se
 AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
-    "config.middleware.DatabaseUnavailableMiddleware",  # outermost: database unreachable -> 503
+    # Django's LocaleMiddleware; /api/ answers in the client's Accept-Language. Outermost, so every
+    # answer (the 503, the host's refusals) is translated; the language needs no session.
+    "apikit.middleware.ApiLocaleMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",  # database unreachable -> 503
     "tenants.middleware.SchoolHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -86,6 +141,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"  # the API's error shape under /api/
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -177,15 +233,15 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an anonymous call a 401 (not a 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "apikit.authentication.SessionAuthentication",  # CSRF refusals in the API's terms
     ],
     # Who may do what: the one declaration of roles (config/roles.py), as for the admin.
     "DEFAULT_PERMISSION_CLASSES": ["config.roles.RolePermission"],
-    "DEFAULT_SCHEMA_CLASS": "config.api_schema.ApiAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apikit.schema.ApiAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.ApiPagination",
-    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["apikit.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "apikit.pagination.ApiPagination",
+    "EXCEPTION_HANDLER": "apikit.errors.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -199,6 +255,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,  # read-only fields stay out of request bodies
 }
+
+# Error pages and reports never show a database URL, password or secret (config/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.SecretsHidingFilter"
+DEFAULT_EXCEPTION_REPORTER = "config.error_reports.SecretsHidingReporter"
 
 LOGGING = {
     "version": 1,

@@ -7,12 +7,14 @@ are identifiers only: associations are served inside their package). Included in
 i18n_patterns, so the paths carry no language prefix.
 """
 
+from functools import wraps
+
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
 
 from curriculum.case import (
     LANGUAGES, case_base_url, document_identifier, framework_document, framework_for_document, framework_for_item,
@@ -30,11 +32,33 @@ def _not_found(identifier, kind="CFDocument"):
     }, status=404)
 
 
+def _read_only(view):
+    """GET and HEAD only; any other method is a 405 in the service's imsx shape. No CSRF check: the
+    service changes nothing and knows no session, so a POST is simply the wrong method (not a 403)."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = JsonResponse({
+                "imsx_codeMajor": "failure", "imsx_severity": "error",
+                "imsx_CodeMinor": {"imsx_codeMinorField": [
+                    {"imsx_codeMinorFieldName": "method", "imsx_codeMinorFieldValue": "unsupportedmethod"},
+                ]},
+                "imsx_description": _("The CASE service is read-only: use GET."),
+            }, status=405)
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _json(data):
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
 
 
-@require_GET
+@_read_only
 def cf_documents(request):
     base_url = case_base_url(request)
     return _json({"CFDocuments": [
@@ -43,7 +67,7 @@ def cf_documents(request):
     ]})
 
 
-@require_GET
+@_read_only
 def cf_document(request, identifier):
     found = framework_for_document(identifier)
     if found is None:
@@ -52,7 +76,7 @@ def cf_document(request, identifier):
     return _json(framework_document(framework=framework, language=language, base_url=case_base_url(request)))
 
 
-@require_GET
+@_read_only
 def cf_package(request, identifier):
     found = framework_for_document(identifier)
     if found is None:
@@ -65,7 +89,7 @@ def cf_package(request, identifier):
     return response
 
 
-@require_GET
+@_read_only
 def cf_item(request, identifier):
     found = framework_for_item(identifier)
     if found is not None:

@@ -36,7 +36,7 @@ from importkit.files import ImportFileError, read_json_file  # noqa: F401 (re-ex
 from importkit.schema import list_of, object_schema, schema_problems
 from importkit.sync import Changes, ImportReport, row_sync, rows_sync
 from tenants.context import super_admin_context
-from tenants.errors import user_errors_from_database
+from database_errors import user_errors_from_database
 
 
 # ---------------------------------------------------------------------------------------------

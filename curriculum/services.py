@@ -9,7 +9,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from tenants.context import require_super_admin
-from tenants.errors import user_errors_from_database
+from database_errors import user_errors_from_database
 
 GOSO_WRITERS_ONLY = _("Only methodologists may change the national standard (GOSO).")
 

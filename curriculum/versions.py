@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subsection
 from tenants.context import require_super_admin
-from tenants.errors import user_errors_from_database
+from database_errors import user_errors_from_database
 
 # Below this share of matching text (difflib's ratio) two outcomes with different codes are not proposed.
 SIMILARITY_THRESHOLD = 0.6

@@ -1,40 +1,16 @@
-"""The admin for schools and accounts (and, until the project's own AdminSite, the site's titles and
-working-order app list). Who may do what: config/roles.py; the shared base classes: config/admin_base.py.
-"""
+"""The admin for schools, accounts and login lockouts. Who may do what: config/roles.py; the shared
+base classes: config/admin_base.py; the site: config/admin.py."""
 
 from django.contrib import admin
-from django.contrib.admin import AdminSite
 from django.contrib.auth.models import Group
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
-from config.admin_base import BilingualAdmin, LoginForm, ProjectAdminMixin, ProjectInline, own_rows
+from config.admin_base import BilingualAdmin, ProjectAdminMixin, ProjectInline, own_rows
 from config.roles import RolePermissions
 from tenants.models import Domain, Role, School, User
-
-admin.site.site_header = _("GOSO Curriculum")
-admin.site.site_title = _("GOSO Curriculum")
-admin.site.index_title = _("Standards, textbooks and alignments")
-admin.site.login_form = LoginForm
-
-
-def app_list_in_working_order(request, app_label=None):
-    """The index page and the sidebar list models in the order people work through them (subjects,
-    frameworks, sections ... alignments; each ModelAdmin's `menu_order`), not alphabetically."""
-    app_list = AdminSite.get_app_list(admin.site, request, app_label)
-
-    def position(entry):
-        return getattr(admin.site._registry.get(entry["model"]), "menu_order", 1000), entry["name"]
-
-    for app in app_list:
-        app["models"].sort(key=position)
-    app_list.sort(key=lambda app: min(position(entry) for entry in app["models"]))
-    return app_list
-
-
-admin.site.get_app_list = app_list_in_working_order
 
 
 class DomainInline(ProjectInline, admin.TabularInline):

@@ -8,7 +8,24 @@ from tenants.context import activate, context_for_user
 
 class SchoolHostMiddleware(TenantMainMiddleware):
     """django-tenants' resolver: a school's host sets `request.tenant` to the school; a public host
-    (settings.PUBLIC_HOSTS) sets it to None; any other host is a 404 (fail closed)."""
+    (settings.PUBLIC_HOSTS) sets it to None; any other host is a 404 (fail closed). Host names are
+    case-insensitive, as in DNS: SCHOOL-1.LOCALHOST is school-1.localhost."""
+
+    @staticmethod
+    def hostname_from_request(request):
+        return TenantMainMiddleware.hostname_from_request(request).lower()
+
+    def get_tenant(self, domain_model, hostname):
+        try:
+            return super().get_tenant(domain_model, hostname)  # by the unique index (lower case)
+        except domain_model.DoesNotExist:
+            if hostname in settings.PUBLIC_HOSTS:
+                raise
+            # A domain saved with capitals: only unknown hosts pay this second query.
+            domain = domain_model.objects.select_related("tenant").filter(domain__iexact=hostname).order_by("pk").first()
+            if domain is None:
+                raise
+            return domain.tenant
 
     def no_tenant_found(self, request, hostname):
         if hostname in settings.PUBLIC_HOSTS:

@@ -55,8 +55,10 @@ def _default_language():
 
 @pytest.fixture(autouse=True)
 def _hosts(settings):
-    # Schools are served at <code>.localhost; the test client's own host is public.
+    # Schools are served at <code>.localhost; the test client's own host is public (the settings
+    # never name `testserver` themselves).
     settings.ALLOWED_HOSTS = [".localhost", "localhost", "testserver"]
+    settings.PUBLIC_HOSTS = [*settings.PUBLIC_HOSTS, "testserver"]
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from curriculum import codes
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from curriculum.services import goso_item_create
 from tenants.context import super_admin_context, tenant_context
-from tenants.errors import user_errors_from_database
+from database_errors import user_errors_from_database
 from tests.api_support import API, api_client, assert_error
 from textbooks import services
 from textbooks.models import ParagraphOutcome

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from curriculum.models import LearningOutcome, Section, Subsection
 from tenants.context import super_admin_context, tenant_context
-from tenants.errors import user_errors_from_database
+from database_errors import user_errors_from_database
 from textbooks.models import Chapter, ParagraphOutcome, Textbook
 from textbooks.services import alignment_create, alignments_replace
 

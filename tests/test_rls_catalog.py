@@ -100,7 +100,7 @@ def run_settings(env):
     "overrides, message",
     [
         ({"DEBUG": "false", "SECRET_KEY": ""}, "SECRET_KEY must be set"),
-        ({"DEBUG": "false", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list"),
+        ({"DEBUG": "false", "SECRET_KEY": "Vb7q2-LmX9pR4tZ8wK1sN6yH3cJ0fD5gA_eU2iO7rT4vB9nM1kQ", "ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list"),
     ],
 )
 def test_unsafe_production_settings_are_refused(overrides, message):
@@ -112,6 +112,6 @@ def test_unsafe_production_settings_are_refused(overrides, message):
 
 def test_safe_production_settings_are_accepted():
     env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/dev/null", "DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "DEBUG": "false",
-           "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "goso.example.kz"}
+           "SECRET_KEY": "Vb7q2-LmX9pR4tZ8wK1sN6yH3cJ0fD5gA_eU2iO7rT4vB9nM1kQ", "ALLOWED_HOSTS": "goso.example.kz"}
     result = run_settings(env)
     assert result.returncode == 0, result.stderr

@@ -19,7 +19,7 @@ from importkit.files import ImportFileError, read_json_file
 from importkit.schema import list_of, object_schema, schema_problems
 from importkit.sync import ImportReport, row_sync, rows_sync
 from tenants.context import super_admin_context, tenant_context
-from tenants.errors import user_errors_from_database
+from database_errors import user_errors_from_database
 from textbooks.models import Chapter, Language, Paragraph, Textbook, validate_paragraph_list
 
 NUMBER = "number"

@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from tenants.context import current_context
-from tenants.errors import user_errors_from_database
+from database_errors import user_errors_from_database
 from textbooks.models import Paragraph, ParagraphOutcome, Textbook
 
 # Set-based copy of a global textbook into a school: four statements whatever the textbook's size.

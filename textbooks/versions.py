@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink
 from curriculum.versions import TextChange, version_text_changes
 from tenants.context import current_context
-from tenants.errors import user_errors_from_database
+from database_errors import user_errors_from_database
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
 
 # One statement for every alignment, whatever their number. When two old outcomes merge into one new

@@ -1,14 +1,14 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from config.api import IntegerFilter
+from apikit.filters import BooleanFilter, IntegerFilter
 from curriculum.codes import MAX_GRADE, MIN_GRADE, grade_help
 from curriculum.models import Framework, Section, Subject, Subsection
 from curriculum.selectors import learning_outcome_list
 
 
 class SubjectFilter(django_filters.FilterSet):
-    is_active = django_filters.BooleanFilter(help_text=_("Only active (true) or inactive (false) subjects."))
+    is_active = BooleanFilter(help_text=_("Only active (true) or inactive (false) subjects."))
 
     class Meta:
         model = Subject
@@ -17,7 +17,7 @@ class SubjectFilter(django_filters.FilterSet):
 
 class FrameworkFilter(django_filters.FilterSet):
     subject = IntegerFilter(help_text=_("Subject id."))
-    is_active = django_filters.BooleanFilter()
+    is_active = BooleanFilter()
 
     class Meta:
         model = Framework
@@ -26,7 +26,7 @@ class FrameworkFilter(django_filters.FilterSet):
 
 class SectionFilter(django_filters.FilterSet):
     framework = IntegerFilter(help_text=_("Framework id."))
-    is_active = django_filters.BooleanFilter()
+    is_active = BooleanFilter()
 
     class Meta:
         model = Section
@@ -37,7 +37,7 @@ class SubsectionFilter(django_filters.FilterSet):
     framework = IntegerFilter(field_name="section__framework", help_text=_("Framework id.")
     )
     section = IntegerFilter(help_text=_("Section id."))
-    is_active = django_filters.BooleanFilter()
+    is_active = BooleanFilter()
 
     class Meta:
         model = Subsection
@@ -55,7 +55,7 @@ class LearningOutcomeFilter(django_filters.FilterSet):
     code = django_filters.CharFilter(
         max_length=30, help_text=_('Code prefix in whole segments: "7.2.1" finds 7.2.1.1 and 7.2.1.12, not 7.2.10.1.')
     )
-    is_active = django_filters.BooleanFilter()
+    is_active = BooleanFilter()
     search = django_filters.CharFilter(
         max_length=200, help_text=_("Text to find in the Russian or Kazakh wording (case-insensitive).")
     )

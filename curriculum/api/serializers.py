@@ -2,7 +2,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from config.api_fields import ModelSerializer
+from apikit.fields import ModelSerializer
 from curriculum.codes import SUBJECT_CODE
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 

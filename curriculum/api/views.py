@@ -8,17 +8,17 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from apikit.views import ApiViewSet
 from config.roles import CHANGE, VIEW
 from curriculum.api import filters, serializers
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from curriculum.selectors import framework_structure, learning_outcome_list
 from curriculum.services import goso_item_create, goso_item_deactivate, goso_item_update
-from tenants.api import TenantGenericViewSet
 
 
 class GosoViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-    TenantGenericViewSet,
+    ApiViewSet,
 ):
     """Reference data: no DELETE (items are deactivated) and no PUT (PATCH changes what is sent)."""
 

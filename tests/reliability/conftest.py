@@ -90,6 +90,7 @@ class Cluster:
             "DATABASE_OWNER_URL": self.url(OWNER),
             "SECRET_KEY": self.passwords["secret_key"],
             "DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
             "ALLOWED_HOSTS": ".localhost,localhost,127.0.0.1",
             "CONN_MAX_AGE": "60",
             "LOG_LEVEL": "WARNING",

@@ -11,13 +11,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from config.api import ErrorSerializer
-from config.api_fields import IdField
-from config.api_schema import ERROR_DESCRIPTIONS
-from curriculum.codes import grade_error
-from tenants.api import TenantContextMixin
+from apikit.errors import ErrorSerializer
+from apikit.fields import IdField
+from apikit.schema import ERROR_DESCRIPTIONS
+from apikit.views import ApiView
+from curriculum.codes import MAX_GRADE, MIN_GRADE, grade_error
 from textbooks import selectors
 from textbooks.coverage import coverage_csv, coverage_xlsx, textbook_coverage
 from textbooks.models import Textbook
@@ -27,19 +26,23 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INVALID = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS["400"])
 
 COVERAGE_PARAMETERS = [
-    OpenApiParameter("framework", OpenApiTypes.INT, description=_("Framework id (default: the one in force for the grades).")),
     OpenApiParameter(
-        "grades", OpenApiTypes.INT, many=True, explode=False,
+        "framework", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+        description=_("Framework id (default: the one in force for the grades)."),
+    ),
+    OpenApiParameter(
+        "grades", {"type": "array", "items": {"type": "integer", "minimum": MIN_GRADE, "maximum": MAX_GRADE}},
+        explode=False,
         description=_("Grades, comma-separated (default: the textbook's grade)."),
     ),
-    OpenApiParameter("min_confidence", OpenApiTypes.DOUBLE, description=_("Alignments below this confidence (0-1) do not count.")),
+    OpenApiParameter("min_confidence", {"type": "number", "minimum": 0, "maximum": 1}, description=_("Alignments below this confidence (0-1) do not count.")),
 ]
 
 
 class CoverageQuerySerializer(serializers.Serializer):
     framework = IdField(required=False)
     grades = serializers.CharField(required=False, allow_blank=True)
-    min_confidence = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=0, max_value=1, required=False)
+    min_confidence = serializers.DecimalField(max_digits=None, decimal_places=None, min_value=0, max_value=1, required=False)
 
     def validate_grades(self, value):
         items = [item.strip() for item in value.split(",") if item.strip()]
@@ -108,7 +111,7 @@ class CoverageSerializer(TallySerializer):
     sections = SectionCoverageSerializer(many=True)
 
 
-class CoverageView(TenantContextMixin, APIView):
+class CoverageView(ApiView):
     role_model = "textbooks.textbook"  # reading a textbook's coverage is viewing it (config/roles.py)
     """Per section and subsection: the outcomes the textbook's paragraphs teach (with confidence) and
     those no paragraph teaches; the paragraphs aligned to none of them; covered shares."""
@@ -183,7 +186,7 @@ class ForkUpdateSerializer(serializers.Serializer):
     tags=["textbooks"], summary=_("Whether the global textbook a copy was made from changed since, and how"),
     responses={200: ForkUpdateSerializer},
 )
-class ForkUpdateView(TenantContextMixin, APIView):
+class ForkUpdateView(ApiView):
     role_model = "textbooks.textbook"
     """For a school's copy of a global textbook: whether the global textbook's version is newer than
     the one copied and, if so, its chapters and paragraphs (matched by number) added, changed and

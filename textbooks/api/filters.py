@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from config.api import IntegerFilter
+from apikit.filters import BooleanFilter, IntegerFilter
 from curriculum.codes import MAX_GRADE, MIN_GRADE, grade_help
 from textbooks.models import Chapter, Language, Paragraph, ParagraphOutcome, Textbook
 
@@ -12,10 +12,10 @@ class TextbookFilter(django_filters.FilterSet):
     language = django_filters.ChoiceFilter(choices=Language.choices)
     school = IntegerFilter(help_text=_("School id (only textbooks you can see are ever listed).")
     )
-    is_global = django_filters.BooleanFilter(
+    is_global = BooleanFilter(
         field_name="school", lookup_expr="isnull", help_text=_("Global (national) textbooks only, or schools' only.")
     )
-    is_active = django_filters.BooleanFilter()
+    is_active = BooleanFilter()
 
     class Meta:
         model = Textbook

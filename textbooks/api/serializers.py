@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext, gettext_lazy as _
 from rest_framework import serializers
 
-from config.api_fields import IdField, IdRelatedField, ModelSerializer
+from apikit.fields import IdField, IdRelatedField, ModelSerializer
 from curriculum.models import LearningOutcome
 from tenants.models import School
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook

@@ -13,11 +13,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from config.api import ErrorSerializer
+from apikit.errors import ErrorSerializer
+from apikit.schema import ERROR_DESCRIPTIONS
+from apikit.views import ApiViewSet
 from config.roles import ALIGN, FORK
-from config.api_schema import ERROR_DESCRIPTIONS
 from curriculum.models import LearningOutcome
-from tenants.api import TenantGenericViewSet
 from textbooks import selectors, services
 from textbooks.api import filters, serializers
 from textbooks.models import ParagraphOutcome
@@ -26,13 +26,13 @@ NOT_VISIBLE = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS["4
 
 
 @extend_schema_view(list=extend_schema(summary=_("Textbooks you can see: global ones and your school's")))
-class TextbookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGenericViewSet):
+class TextbookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     role_actions = {"fork": FORK}  # who may: config/roles.py
     serializer_class = serializers.TextbookSerializer
     filterset_class = filters.TextbookFilter
 
-    def get_queryset(self):
-        return selectors.textbook_list(context=self.tenant_context)
+    def visible_rows(self, *, context):
+        return selectors.textbook_list(context=context)
 
     @extend_schema(
         request=serializers.TextbookForkSerializer,
@@ -51,23 +51,23 @@ class TextbookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGe
         return Response(serializers.TextbookSerializer(fork).data, status=status.HTTP_201_CREATED)
 
 
-class ChapterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGenericViewSet):
+class ChapterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = serializers.ChapterSerializer
     filterset_class = filters.ChapterFilter
 
-    def get_queryset(self):
-        return selectors.chapter_list(context=self.tenant_context)
+    def visible_rows(self, *, context):
+        return selectors.chapter_list(context=context)
 
 
-class ParagraphViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantGenericViewSet):
+class ParagraphViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = serializers.ParagraphSerializer
     filterset_class = filters.ParagraphFilter
 
-    def get_queryset(self):
-        return selectors.paragraph_list(context=self.tenant_context)
+    def visible_rows(self, *, context):
+        return selectors.paragraph_list(context=context)
 
 
-class ParagraphOutcomesViewSet(mixins.ListModelMixin, TenantGenericViewSet):
+class ParagraphOutcomesViewSet(mixins.ListModelMixin, ApiViewSet):
     """/paragraphs/{paragraph_id}/outcomes/: GET lists, PUT replaces."""
 
     role_model = "textbooks.paragraph"
@@ -82,10 +82,8 @@ class ParagraphOutcomesViewSet(mixins.ListModelMixin, TenantGenericViewSet):
         self.check_object_permissions(self.request, paragraph)
         return paragraph
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
-        return selectors.paragraph_alignments(context=self.tenant_context, paragraph=self.get_object())
+    def visible_rows(self, *, context):
+        return selectors.paragraph_alignments(context=context, paragraph=self.get_object())
 
     @extend_schema(summary=_("A paragraph's learning outcomes"))
     def list(self, request, *args, **kwargs):
@@ -106,17 +104,15 @@ class ParagraphOutcomesViewSet(mixins.ListModelMixin, TenantGenericViewSet):
 
 
 @extend_schema_view(list=extend_schema(summary=_("The paragraphs teaching a learning outcome (your textbooks and global ones)")))
-class OutcomeParagraphsViewSet(mixins.ListModelMixin, TenantGenericViewSet):
+class OutcomeParagraphsViewSet(mixins.ListModelMixin, ApiViewSet):
     role_model = "textbooks.paragraphoutcome"
     queryset = ParagraphOutcome.objects.none()  # the model, for OpenAPI generation
     serializer_class = serializers.OutcomeParagraphSerializer
     filter_backends = []
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible_rows(self, *, context):
         outcome = get_object_or_404(LearningOutcome.objects.all(), pk=self.kwargs["outcome_id"])
-        return selectors.outcome_alignments(context=self.tenant_context, outcome=outcome)
+        return selectors.outcome_alignments(context=context, outcome=outcome)
 
 
 @extend_schema_view(
@@ -128,14 +124,14 @@ class OutcomeParagraphsViewSet(mixins.ListModelMixin, TenantGenericViewSet):
     partial_update=extend_schema(request=serializers.AlignmentUpdateSerializer),
 )
 class AlignmentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, TenantGenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ApiViewSet
 ):
     serializer_class = serializers.AlignmentSerializer
     filterset_class = filters.AlignmentFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def get_queryset(self):
-        return selectors.alignment_list(context=self.tenant_context)
+    def visible_rows(self, *, context):
+        return selectors.alignment_list(context=context)
 
     def create(self, request):
         body = serializers.AlignmentCreateSerializer(data=request.data)

@@ -1,45 +1,34 @@
-"""Shared pieces of the REST API: the one error shape, pagination and an integer filter.
+"""The API's one error shape: `{"error": {"code", "message", "fields"}}`.
 
-Every error the API returns is `{"error": {"code", "message", "fields"}}`: `fields` maps a field path
-(`alignments.2.outcome`) to its messages. Django's own errors (PermissionDenied, Http404,
-ValidationError) and database refusals (row-level security, constraints) get the same shape, so a
-foreseeable error is never a 500. (The OpenAPI side is in config/api_schema.py: drf-spectacular
-imports DRF's generic views, which import this module's pagination.)
+`fields` maps a field path (`alignments.2.outcome`) to its messages. DRF's exceptions, Django's own
+errors (PermissionDenied, Http404, ValidationError, an oversized body) and database refusals (row-level
+security, constraints) get the same shape, so a foreseeable error is never a 500. Errors raised before
+a view runs (an unknown host, a CSRF failure, an unknown path) get it from Django's error handlers
+(config/urls.py) through `api_error_response`.
 """
 
 from functools import cache
 
-import django_filters
-from django import forms
 from django.apps import apps
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, DataError, models
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext, gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tenants.errors import database_error_as_user_error
+from apikit.exceptions import CsrfFailed, RequestTooLarge
+from database_errors import database_error_as_user_error
 
+API_PREFIX = "/api/"
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 
-class ApiPagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IntegerFilter(django_filters.NumberFilter):
-    """A whole number (NumberFilter would accept 1.5)."""
-
-    field_class = forms.IntegerField
+def is_api_request(request) -> bool:
+    return request.path.startswith(API_PREFIX)
 
 
 @cache
@@ -54,6 +43,8 @@ def _unique_constraint_fields() -> dict:
 
 
 def _as_drf_exception(exc):
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
     if isinstance(exc, DataError):
         # A value PostgreSQL cannot store (e.g. \u0000 in JSON): bad input, not a server error.
         reason = getattr(getattr(exc.__cause__, "diag", None), "message_primary", None) or str(exc)
@@ -106,6 +97,36 @@ def api_exception_handler(exc, context):
     if response is not None:
         response.data = {"error": error_body(exc)}
     return response
+
+
+def api_error(*, code: str, message: str, status: int) -> JsonResponse:
+    """An error response outside DRF's views (middleware, Django's error handlers)."""
+    return JsonResponse({"error": {"code": code, "message": message, "fields": {}}}, status=status)
+
+
+# Django's error handlers under /api/: status -> (code, message when the exception has none).
+HANDLER_ERRORS = {
+    400: ("bad_request", _("The request is malformed.")),
+    403: ("permission_denied", _("Access denied.")),
+    404: ("not_found", _("Not found.")),
+    500: ("server_error", _("Something went wrong on our side; the error is logged and nothing was saved.")),
+}
+
+
+def api_error_response(*, status: int, exception=None) -> JsonResponse:
+    """The JSON answer of Django's error handler for `status` (and the exception it got)."""
+    if isinstance(exception, RequestDataTooBig):
+        return api_error(code=RequestTooLarge.default_code, message=str(RequestTooLarge.default_detail), status=413)
+    code, default_message = HANDLER_ERRORS[status]
+    code = getattr(exception, "code", None) or code  # e.g. school_inactive (tenants.context.SchoolInactive)
+    # Only a 403 says why (e.g. another school's host): a 400's text is Django's own English, a 404's
+    # would tell what exists, a 500's may hold internals.
+    message = (status == 403 and exception is not None and str(exception)) or str(default_message)
+    return api_error(code=code, message=message, status=status)
+
+
+def csrf_failure_response(reason: str) -> JsonResponse:
+    return api_error(code=CsrfFailed.default_code, message=str(CsrfFailed.default_detail), status=403)
 
 
 class ErrorDetailSerializer(serializers.Serializer):

@@ -1,0 +1,27 @@
+"""The project's admin site (installed through config.apps.GosoAdminConfig, Django's documented seam
+for a custom default site, so `admin.site` and `@admin.register` are this site everywhere)."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from config.admin_base import LoginForm
+
+
+class GosoAdminSite(admin.AdminSite):
+    site_header = _("GOSO Curriculum")
+    site_title = _("GOSO Curriculum")
+    index_title = _("Standards, textbooks and alignments")
+    login_form = LoginForm  # tells a deactivated school's staff why (config/admin_base.py)
+
+    def get_app_list(self, request, app_label=None):
+        """The index page and the sidebar list models in the order people work through them (subjects,
+        frameworks, sections ... alignments: each ModelAdmin's `menu_order`), not alphabetically."""
+        app_list = super().get_app_list(request, app_label)
+
+        def position(entry):
+            return getattr(self._registry.get(entry["model"]), "menu_order", 1000), entry["name"]
+
+        for app in app_list:
+            app["models"].sort(key=position)
+        app_list.sort(key=lambda app: min(position(entry) for entry in app["models"]))
+        return app_list
