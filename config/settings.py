@@ -208,6 +208,7 @@ AXES_CLIENT_IP_CALLABLE = "config.lockouts.client_ip_address"
 AXES_DISABLE_ACCESS_LOG = True  # successful logins: last_login and the sessions say enough
 AXES_ENABLE_ADMIN = False  # registered with the project's roles in tenants/admin.py
 AXES_VERBOSE = False
+AXES_USERNAME_FORM_FIELD = "username"  # a plain string: axes' lazy default breaks the debug page's settings cleanser
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
