@@ -227,6 +227,11 @@ USE_TZ = True
 # Real GOSO frameworks and a textbook for the demo (the repository's sibling folder shared/data).
 SHARED_DATA_DIR = Path(env.str("SHARED_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data")))
 
+# CASE: where the CASE service is published; every URI in a CASE package starts with it (never the
+# request's Host header). Imports (GOSO JSON and CASE packages) refuse larger files before reading them.
+CASE_BASE_URL = env.str("CASE_BASE_URL", default="http://localhost:8000")
+GOSO_IMPORT_MAX_FILE_BYTES = env.int("GOSO_IMPORT_MAX_FILE_BYTES", default=80 * 1024 * 1024)
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 

@@ -7,6 +7,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("config.api_urls")),  # REST API, outside i18n_patterns
     path("ims/case/v1p1/", include("curriculum.case_views")),  # CASE 1.1 service, outside i18n_patterns
+    # The 1.0 paths other CASE servers mirror from (the same service; URIs stay v1p1).
+    path("ims/case/v1p0/", include(("curriculum.case_views", "case"), namespace="case-v1p0")),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),

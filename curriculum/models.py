@@ -35,6 +35,35 @@ def code_sort_field():
     )
 
 
+def case_id_field(verbose_name):
+    """A CASE identifier (UUIDv5) kept by a database trigger (curriculum/migrations/0005): never written by Python."""
+    return models.UUIDField(verbose_name, null=True, blank=True, editable=False, unique=True)
+
+
+class CaseIdentifiers(models.Model):
+    """The stored CASE identifiers of a framework object, one per language (curriculum/case.py): every
+    lookup by identifier is one indexed query. A trigger computes them from the framework code and the
+    object's code (UUIDv5, the same values as before they were stored), whoever writes the row."""
+
+    case_id_ru = case_id_field(_("CASE identifier (Russian)"))
+    case_id_kk = case_id_field(_("CASE identifier (Kazakh)"))
+    # The kk object's isTranslationOf association to the ru object.
+    case_translation_id = case_id_field(_("CASE translation link"))
+
+    class Meta:
+        abstract = True
+
+
+class CaseTreeIdentifiers(CaseIdentifiers):
+    """... and the isChildOf association to the parent, per language."""
+
+    case_link_ru = case_id_field(_("CASE parent link (Russian)"))
+    case_link_kk = case_id_field(_("CASE parent link (Kazakh)"))
+
+    class Meta:
+        abstract = True
+
+
 class GradeField(models.PositiveSmallIntegerField):
     """A school grade, MIN_GRADE..MAX_GRADE: subjects' ranges, outcomes, textbooks. The database
     check is grade_range_check() below (a named constraint, so its refusal has a message)."""
@@ -118,7 +147,7 @@ class Subject(models.Model):
         return self.name_ru
 
 
-class Framework(models.Model):
+class Framework(CaseIdentifiers):
     """One version of a subject's model curriculum, tied to the ministry order that approved it."""
 
     code = models.CharField(_("code"), max_length=100, unique=True)
@@ -161,7 +190,7 @@ class Framework(models.Model):
         return self.title_ru
 
 
-class TreeNode(models.Model):
+class TreeNode(CaseTreeIdentifiers):
     """What sections and subsections share: a code, names and descriptions in both languages."""
 
     code_sort = code_sort_field()
@@ -171,6 +200,8 @@ class TreeNode(models.Model):
     description_kz = BoundedTextField(_("description (Kazakh)"), max_length=LONG_TEXT, blank=True)
     display_order = models.PositiveIntegerField(_("display order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # Bumped by the database only when the row's content really changes (CASE lastChangeDateTime).
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         abstract = True
@@ -218,7 +249,7 @@ class Subsection(TreeNode):
                 raise ValidationError({"code": error})
 
 
-class LearningOutcome(models.Model):
+class LearningOutcome(CaseTreeIdentifiers):
     """A learning objective. Its code is grade.section.subsection.number (7.2.1.2)."""
 
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="outcomes", verbose_name=_("framework"))
@@ -248,6 +279,8 @@ class LearningOutcome(models.Model):
         indexes = [
             models.Index(fields=["framework", "code_sort"], name="learning_outcomes_fw_sort_idx"),
             models.Index(fields=["subsection"], name="learning_outcomes_subsec_idx"),
+            # Does a framework contain sample outcomes (CASE adoptionStatus "Draft")?
+            models.Index(fields=["framework"], condition=Q(is_sample=True), name="learning_outcomes_samples_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["framework", "code"], name="learning_outcomes_code_unique_per_framework"),
@@ -312,6 +345,9 @@ class OutcomeVersionLink(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The CASE replacedBy association (old -> new) per language, kept by a trigger (migration 0005).
+    case_id_ru = case_id_field(_("CASE identifier (Russian)"))
+    case_id_kk = case_id_field(_("CASE identifier (Kazakh)"))
 
     class Meta:
         db_table = "outcome_version_links"

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connections
+from django.db import OperationalError, connections
 
 from tenants.rls import runtime_role, super_admin_role
 
@@ -201,7 +201,15 @@ def database_scratch(*, template: str | None = None, using: str = "owner"):
     if template:
         connections.close_all()  # a template database must have no other sessions
     with connections[using].cursor() as cursor:  # autocommit: CREATE DATABASE cannot run in a transaction
-        cursor.execute(f"CREATE DATABASE {quote(name)}" + (f" TEMPLATE {quote(template)}" if template else ""))
+        try:
+            cursor.execute(f"CREATE DATABASE {quote(name)}" + (f" TEMPLATE {quote(template)}" if template else ""))
+        except OperationalError as error:
+            if not template:
+                raise
+            # Name the sessions that keep the template busy (a live server's threads, another shell).
+            cursor.execute("SELECT pid, usename, application_name, state FROM pg_stat_activity"
+                           " WHERE datname = %s AND pid <> pg_backend_pid()", [template])
+            raise OperationalError(f"{error}; sessions on {template}: {cursor.fetchall()}") from error
     connections.settings["scratch"] = {**base, "NAME": name}
     try:
         yield name

@@ -163,10 +163,10 @@ def test_case_service_answers_post_with_a_405_in_its_own_shape(db):
     response = Client(enforce_csrf_checks=True).post("/ims/case/v1p1/CFDocuments", {})
 
     assert response.status_code == 405
-    assert response["Allow"] == "GET, HEAD"
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
     body = response.json()
     assert body["imsx_codeMajor"] == "failure"
-    assert body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"] == "unsupportedmethod"
+    assert body["imsx_codeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"] == "unsupportedmethod"
 
 
 @pytest.mark.parametrize("language, words", [("ru", "слишком глубоко"), ("kk", "тым терең"), ("en", "too deeply")])

@@ -191,3 +191,26 @@ def test_recreated_cluster_keeps_the_passwords_of_env(tmp_path):
         "goso_app": "r@n/time", "goso_owner": "own-er",
     }
     assert env_file_read(tmp_path / "missing.env") == {}
+
+
+def _pins(path: Path) -> dict[str, str]:
+    """name -> version of every `name[extras]==version` line (names normalised as pip does)."""
+    pins = re.findall(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?==([^\s;#\\]+)", path.read_text(), re.M)
+    return {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pins}
+
+
+@pytest.mark.parametrize(("listed", "lock"), [
+    ("requirements.txt", "requirements.lock"),
+    ("requirements-dev.txt", "requirements-dev.lock"),
+])
+def test_locks_hold_every_listed_package_at_its_version(listed, lock):
+    """A package added to a list without `./dev lock` would be missing from the install ./dev makes."""
+    locked = _pins(ROOT / lock)
+    for name, version in _pins(ROOT / listed).items():
+        assert locked.get(name) == version, f"{name}=={version} of {listed} is not in {lock}: run ./dev lock"
+
+
+def test_dev_lock_pins_the_runtime_lock_versions():
+    runtime, dev = _pins(ROOT / "requirements.lock"), _pins(ROOT / "requirements-dev.lock")
+    assert runtime
+    assert {name: dev.get(name) for name in runtime} == runtime

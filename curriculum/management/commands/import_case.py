@@ -10,7 +10,8 @@ from importkit.files import ImportFileError
 class Command(BaseCommand):
     help = _(
         "Import CASE CFPackage files (as exported by export_case or the /ims/case/v1p1/CFPackages service) as GOSO "
-        "frameworks. Packages from other systems must use GOSO codes; name their subject with --subject."
+        "frameworks. A package updates the framework whose CFDocument identifier it carries, and nothing else. "
+        "Packages from other systems must use GOSO codes; name their subject with --subject."
     )
 
     def add_arguments(self, parser):
