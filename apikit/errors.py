@@ -118,6 +118,7 @@ def api_error_response(*, status: int, exception=None) -> JsonResponse:
     if isinstance(exception, RequestDataTooBig):
         return api_error(code=RequestTooLarge.default_code, message=str(RequestTooLarge.default_detail), status=413)
     code, default_message = HANDLER_ERRORS[status]
+    code = getattr(exception, "code", None) or code  # e.g. school_inactive (tenants.context.SchoolInactive)
     # Only a 403 says why (e.g. another school's host): a 400's text is Django's own English, a 404's
     # would tell what exists, a 500's may hold internals.
     message = (status == 403 and exception is not None and str(exception)) or str(default_message)

@@ -5,6 +5,8 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import IsAuthenticated
 
+from config.roles import RolePermission
+
 from apikit.errors import ErrorSerializer
 from apikit.filters import IntegerFilter
 
@@ -34,7 +36,7 @@ class ApiAutoSchema(AutoSchema):
         reads_body = self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None
         if self.method in ("POST", "PUT", "PATCH") or self._get_filter_parameters():
             codes.append("400")
-        if any(isinstance(permission, IsAuthenticated) for permission in self.view.get_permissions()):
+        if any(isinstance(permission, (IsAuthenticated, RolePermission)) for permission in self.view.get_permissions()):
             codes += ["401", "403"]
         if "{" in self.path or (self.method == "GET" and self._is_list_view()):
             codes.append("404")

@@ -27,7 +27,7 @@ class ApiViewMixin:
         try:
             context = context_for_user(user=request.user, host_school=getattr(request, "tenant", None))
         except DjangoPermissionDenied as refusal:
-            raise exceptions.PermissionDenied(str(refusal)) from refusal
+            raise exceptions.PermissionDenied(str(refusal), code=getattr(refusal, "code", None)) from refusal
         if context != getattr(request, "tenant_context", None):
             activate(context)
             request._request.tenant_context = context

@@ -4,11 +4,14 @@ for a custom default site, so `admin.site` and `@admin.register` are this site e
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_base import LoginForm
+
 
 class GosoAdminSite(admin.AdminSite):
     site_header = _("GOSO Curriculum")
     site_title = _("GOSO Curriculum")
     index_title = _("Standards, textbooks and alignments")
+    login_form = LoginForm  # tells a deactivated school's staff why (config/admin_base.py)
 
     def get_app_list(self, request, app_label=None):
         """The index page and the sidebar list models in the order people work through them (subjects,

@@ -5,6 +5,7 @@ Development defaults are safe: DEBUG is off unless asked for, and a production-l
 """
 
 from datetime import timedelta
+import datetime
 from pathlib import Path
 
 import environ
@@ -97,6 +98,7 @@ SHARED_APPS = [
     "django.contrib.auth",
     "tenants",
     "django_tenants",
+    "axes",  # login lockouts (config/lockouts.py)
     "config.apps.GosoAdminConfig",  # django.contrib.admin with the project's site (config/admin.py)
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -138,6 +140,7 @@ MIDDLEWARE = [
     "tenants.middleware.TenantContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: a locked-out login becomes the 429 of config/lockouts.py
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -189,6 +192,27 @@ DATABASE_SUPER_ADMIN_ROLE = env.str("DATABASE_SUPER_ADMIN_ROLE", default=f"{DATA
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = [
+    "config.lockouts.LoginLockoutBackend",  # first: a locked-out login is refused before any password check
+    "tenants.backends.SchoolStaffBackend",  # Django's, refusing staff of an inactive school
+]
+
+# Login lockouts (config/lockouts.py, django-axes): counted in the database, shared by all processes.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)  # per username and client address
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=100)  # any usernames
+LOGIN_CLIENT_IP_HEADER = env.str("LOGIN_CLIENT_IP_HEADER", default="")  # behind a proxy, e.g. HTTP_X_REAL_IP
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.float("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the per-address limit: LoginLockoutHandler
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "config.lockouts.LoginLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "config.lockouts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.lockouts.client_ip_address"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins: last_login and the sessions say enough
+AXES_ENABLE_ADMIN = False  # registered with the project's roles in tenants/admin.py
+AXES_VERBOSE = False
+AXES_USERNAME_FORM_FIELD = "username"  # a plain string: axes' lazy default breaks the debug page's settings cleanser
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -220,7 +244,8 @@ REST_FRAMEWORK = {
         "tenants.authentication.TokenAuthentication",
         "apikit.authentication.SessionAuthentication",  # CSRF refusals in the API's terms
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Who may do what: the one declaration of roles (config/roles.py), as for the admin.
+    "DEFAULT_PERMISSION_CLASSES": ["config.roles.RolePermission"],
     "DEFAULT_SCHEMA_CLASS": "apikit.schema.ApiAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PARSER_CLASSES": ["apikit.parsers.JSONParser"],

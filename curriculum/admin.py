@@ -1,4 +1,4 @@
-"""Admin for GOSO: methodologists edit it, school staff read it (roles: tenants/admin.py).
+"""Admin for GOSO: methodologists edit it, school staff read it (roles: config/roles.py).
 
 Codes sort numerically segment by segment everywhere (the `code_sort` column): 7.2.10.1 after 7.2.9.1.
 """
@@ -20,10 +20,7 @@ from curriculum.case_views import CaseDownloadAdminMixin
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from curriculum.selectors import framework_tree, outcomes_for_alignment
 from curriculum.spreadsheets import LearningOutcomeResource, SectionResource, SpreadsheetAdminMixin, SubsectionResource
-from tenants.admin import READ_ONLY, BilingualAdmin, ProjectInline, is_autocomplete_request
-from tenants.models import Role
-
-GOSO_ROLES = {Role.SCHOOL_ADMIN: READ_ONLY, Role.TEACHER: READ_ONLY}
+from config.admin_base import BilingualAdmin, ProjectInline, is_autocomplete_request
 
 
 def code_column():
@@ -37,12 +34,11 @@ def code_column():
 
 
 class GosoAdmin(BilingualAdmin):
-    role_actions = {**BilingualAdmin.role_actions, **GOSO_ROLES}
     list_per_page = 100
 
 
 class GosoInline(ProjectInline):
-    role_actions = {**ProjectInline.role_actions, **GOSO_ROLES}
+    pass
 
 
 @admin.register(Subject)

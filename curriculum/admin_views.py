@@ -27,7 +27,7 @@ class NewVersionForm(forms.Form):
 
 def _methodologist_framework(model_admin, request, object_id):
     framework = model_admin.get_object(request, object_id)  # 404 when it does not exist
-    if not (request.user.is_methodologist and model_admin.has_change_permission(request, framework)):
+    if not model_admin.has_change_permission(request, framework):
         raise PermissionDenied
     return framework
 

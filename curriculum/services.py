@@ -5,17 +5,13 @@ context, and the check below says so clearly before the database has to. Items a
 never deleted: alignments and history keep pointing at them.
 """
 
-from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
-from tenants.context import current_context
+from tenants.context import require_super_admin
 from database_errors import user_errors_from_database
 
-
-def _require_methodologist_context() -> None:
-    if not current_context().super_admin:
-        raise PermissionDenied(_("Only methodologists may change the national standard (GOSO)."))
+GOSO_WRITERS_ONLY = _("Only methodologists may change the national standard (GOSO).")
 
 
 def _save(item: models.Model) -> models.Model:
@@ -27,12 +23,12 @@ def _save(item: models.Model) -> models.Model:
 
 def goso_item_create(*, model: type[models.Model], **fields) -> models.Model:
     """Create a subject, framework, section, subsection or learning outcome."""
-    _require_methodologist_context()
+    require_super_admin(GOSO_WRITERS_ONLY)
     return _save(model(**fields))
 
 
 def goso_item_update(*, item: models.Model, **fields) -> models.Model:
-    _require_methodologist_context()
+    require_super_admin(GOSO_WRITERS_ONLY)
     for name, value in fields.items():
         setattr(item, name, value)
     return _save(item)

@@ -19,6 +19,8 @@ from import_export import fields, resources, widgets
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 
+from config.roles import IMPORT
+
 from curriculum.codes import grade_error
 from curriculum.models import Framework, LearningOutcome, Section, Subsection
 from importkit.fields import text_error
@@ -241,7 +243,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
     formats = SPREADSHEET_FORMATS
 
     def has_import_permission(self, request):
-        return self.has_add_permission(request) and self.has_change_permission(request)
+        return self.role_allows(request, IMPORT)  # config/roles.py
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)

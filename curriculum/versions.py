@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subsection
-from tenants.context import current_context
+from tenants.context import require_super_admin
 from database_errors import user_errors_from_database
 
 # Below this share of matching text (difflib's ratio) two outcomes with different codes are not proposed.
@@ -33,11 +33,6 @@ OUTCOME_FIELDS = (
     "grade", "code", "title_ru", "title_kz", "description_ru", "description_kz", "cognitive_level",
     "display_order", "is_sample", "is_active",
 )
-
-
-def _require_methodologist(message):
-    if not current_context().super_admin:
-        raise PermissionDenied(message)
 
 
 def _copy(row, fields, **extra):
@@ -53,7 +48,7 @@ def framework_new_version(
     the old version ending the day before (unless it ended earlier). Proposes the outcome links
     (all "same code" at first).
     """
-    _require_methodologist(_("Only methodologists can create a new version of a framework."))
+    require_super_admin(_("Only methodologists can create a new version of a framework."))
     code = (code or "").strip()
     valid_from = valid_from or order_date
     errors = {}
@@ -145,7 +140,7 @@ def version_links_propose(*, framework: Framework, threshold: float = SIMILARITY
     rejected pair is never proposed again. Each remaining old outcome is proposed the new outcome
     with its code, else the one with the most similar text (same grade, one to one).
     """
-    _require_methodologist(_("Only methodologists can review framework versions."))
+    require_super_admin(_("Only methodologists can review framework versions."))
     previous = framework.previous_version
     if previous is None:
         raise ValidationError(
@@ -189,7 +184,7 @@ def version_links_propose(*, framework: Framework, threshold: float = SIMILARITY
 
 def version_links_decide(*, links, status: str, user=None) -> int:
     """Accept or reject links (or return them to "proposed"); returns how many were decided."""
-    _require_methodologist(_("Only methodologists can review framework versions."))
+    require_super_admin(_("Only methodologists can review framework versions."))
     if status not in OutcomeVersionLink.Status.values:
         raise ValidationError(_("Unknown link status “%(status)s”.") % {"status": status}, code="invalid_status")
     ids = [link.pk for link in links]

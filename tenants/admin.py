@@ -1,192 +1,18 @@
-"""The admin site's shared rules (roles, 404 for hidden rows, database refusals as messages) and
-the admin for schools and accounts.
+"""The admin for schools, accounts and login lockouts. Who may do what: config/roles.py; the shared
+base classes: config/admin_base.py; the site: config/admin.py."""
 
-Who may do what. Every ModelAdmin of the project declares `role_actions`; row-level security
-enforces the same rules in the database, these checks only keep buttons and forms honest.
-
-| model                                | methodologist | school administrator           | teacher                        |
-|--------------------------------------|---------------|--------------------------------|--------------------------------|
-| GOSO: subjects ... learning outcomes | everything    | view                           | view                           |
-| schools, school domains              | everything    | -                              | -                              |
-| accounts                             | everything    | own school's staff: everything | -                              |
-| textbooks, chapters                  | everything    | view; own school's: everything | view                           |
-| paragraphs                           | everything    | view; own school's: everything | view; own school's: change     |
-| paragraph alignments                 | everything    | view; own school's: everything | view; own school's: everything |
-
-"Own school's" is decided per object (`belongs_to_users_school`); global textbooks are read-only
-for every school, another school's rows are invisible (a 404, not a 403: nothing hints they exist).
-Copying (forking) a global textbook: methodologists into any school, school administrators into
-their own (textbooks/admin.py). Teachers edit content and align it, but never delete or restructure
-a textbook.
-"""
-
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
-from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy as _
 
-from database_errors import database_error_as_user_error
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
+from config.admin_base import BilingualAdmin, ProjectAdminMixin, ProjectInline, own_rows
+from config.roles import RolePermissions
 from tenants.models import Domain, Role, School, User
-
-VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
-EVERYTHING = frozenset({VIEW, ADD, CHANGE, DELETE})
-READ_ONLY = frozenset({VIEW})
-
-
-class RolePermissions:
-    """has_*_permission from the user's role (ModelAdmin and inlines; for an inline `obj` is the parent).
-
-    `role_actions`: role -> the actions it may take. For school staff a change or delete of an
-    existing object is also limited to their own school's objects.
-    """
-
-    role_actions = {Role.METHODOLOGIST: EVERYTHING}
-
-    def belongs_to_users_school(self, request, obj) -> bool:
-        return getattr(obj, "school_id", None) is not None and obj.school_id == request.user.school_id
-
-    def role_allows(self, request, action, obj=None) -> bool:
-        user = request.user
-        if not (user.is_active and user.is_staff):
-            return False
-        if action not in self.role_actions.get(user.role, ()):
-            return False
-        if obj is None or action == VIEW or user.is_methodologist:
-            return True
-        return self.belongs_to_users_school(request, obj)
-
-    def has_module_permission(self, request):
-        return self.role_allows(request, VIEW)
-
-    def has_view_permission(self, request, obj=None):
-        return self.role_allows(request, VIEW, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return self.role_allows(request, ADD, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self.role_allows(request, CHANGE, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.role_allows(request, DELETE, obj)
-
-
-def own_rows(request, queryset):
-    """The rows a user may write: all for a methodologist, the own school's for school staff."""
-    if request.user.is_methodologist:
-        return queryset
-    return queryset.filter(school_id=request.user.school_id)
-
-
-def is_autocomplete_request(request) -> bool:
-    """The admin's autocomplete (select2) endpoint is asking for choices."""
-    return request.resolver_match is not None and request.resolver_match.url_name == "autocomplete"
-
-
-class ProjectAdminMixin(RolePermissions):
-    """Shared by every ModelAdmin here (see ProjectAdmin).
-
-    - An object the user cannot see (row-level security hid it, or it does not exist) is the
-      normal 404 page, on the change, delete and history pages alike.
-    - A write the database refuses (row-level security, a constraint or trigger) is an error
-      message on the page the user was on, never a 500; nothing of the attempt is kept.
-    """
-
-    menu_order = 1000  # position in the index and sidebar (config.admin.GosoAdminSite)
-    # Choosers (autocomplete) offer only rows the user may write into, e.g. a school's own
-    # textbooks when adding a chapter: global content is readable but not a valid parent.
-    autocomplete_writable_only = False
-
-    def get_search_results(self, request, queryset, search_term):
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if self.autocomplete_writable_only and is_autocomplete_request(request):
-            queryset = own_rows(request, queryset)
-        return queryset, may_have_duplicates
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404(gettext("No %(name)s with this ID.") % {"name": self.opts.verbose_name})
-        return obj
-
-    def _reporting_database_refusals(self, request, view, *args, **kwargs):
-        try:
-            with transaction.atomic():
-                return view(request, *args, **kwargs)
-        except DatabaseError as error:
-            refusal = database_error_as_user_error(error)
-            if refusal is error:
-                raise
-            text = "; ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
-            self.message_user(request, gettext("Not saved: %(reason)s") % {"reason": text}, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-    def changeform_view(self, request, *args, **kwargs):
-        return self._reporting_database_refusals(request, super().changeform_view, *args, **kwargs)
-
-    def changelist_view(self, request, *args, **kwargs):
-        return self._reporting_database_refusals(request, super().changelist_view, *args, **kwargs)
-
-    def delete_view(self, request, *args, **kwargs):
-        return self._reporting_database_refusals(request, super().delete_view, *args, **kwargs)
-
-
-class ProjectAdmin(ProjectAdminMixin, admin.ModelAdmin):
-    """Base of every ModelAdmin here."""
-
-
-class ProjectInline(RolePermissions):
-    """Mixin for inlines: the same role rules, decided on the parent object."""
-
-
-def translation_status_filter(field_base):
-    """A list filter finding rows whose `<field_base>_kz` or `<field_base>_ru` text is empty."""
-
-    class TranslationStatusFilter(admin.SimpleListFilter):
-        title = _("translation")
-        parameter_name = "translation"
-
-        def lookups(self, request, model_admin):
-            return [
-                ("no_kz", _("Kazakh text missing")),
-                ("no_ru", _("Russian text missing")),
-                ("complete", _("both languages")),
-            ]
-
-        def queryset(self, request, queryset):
-            missing_kz = Q(**{f"{field_base}_kz": ""})
-            missing_ru = Q(**{f"{field_base}_ru": ""})
-            if self.value() == "no_kz":
-                return queryset.filter(missing_kz)
-            if self.value() == "no_ru":
-                return queryset.filter(missing_ru)
-            if self.value() == "complete":
-                return queryset.exclude(missing_kz | missing_ru)
-            return queryset
-
-    return TranslationStatusFilter
-
-
-class BilingualAdmin(ProjectAdmin):
-    """Lists show whether the Russian and Kazakh texts (`<bilingual_field>_ru`/`_kz`) are filled in."""
-
-    bilingual_field = "name"
-
-    def get_list_filter(self, request):
-        return (*super().get_list_filter(request), translation_status_filter(self.bilingual_field))
-
-    @admin.display(description=_("RU"), boolean=True)
-    def has_russian(self, obj):
-        return bool(getattr(obj, f"{self.bilingual_field}_ru"))
-
-    @admin.display(description=_("KZ"), boolean=True)
-    def has_kazakh(self, obj):
-        return bool(getattr(obj, f"{self.bilingual_field}_kz"))
 
 
 class DomainInline(ProjectInline, admin.TabularInline):
@@ -210,7 +36,6 @@ class SchoolAdmin(BilingualAdmin):
 class AccountAdmin(ProjectAdminMixin, UserAdmin):
     """Methodologists manage every account; a school administrator manages the staff of their school."""
 
-    role_actions = {Role.METHODOLOGIST: EVERYTHING, Role.SCHOOL_ADMIN: EVERYTHING}
     menu_order = 120
     list_display = ["username", "first_name", "last_name", "role", "school", "is_active", "last_login"]
     list_filter = ["role", "is_active", "school"]
@@ -266,3 +91,14 @@ class AccountAdmin(ProjectAdminMixin, UserAdmin):
         if not change:
             obj.is_staff = True
         super().save_model(request, obj, form, change)
+
+
+# Roles come from config/roles.py, not from Django's groups and per-user permissions: no Groups page.
+admin.site.unregister(Group)
+
+
+# Login lockouts (django-axes, config/lockouts.py): the methodologist reviews them and lifts one by
+# deleting it (config/roles.py); nobody else sees them.
+@admin.register(AccessAttempt)
+class LockoutAdmin(RolePermissions, AccessAttemptAdmin):
+    menu_order = 130

@@ -60,6 +60,13 @@ def current_context(*, using: str = DEFAULT_DB_ALIAS) -> TenantContext:
     return TenantContext(school_id=None if super_admin or school_id is None else int(school_id), super_admin=super_admin)
 
 
+def require_super_admin(message=None, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """For services: refuse (PermissionDenied) unless running in the super-admin context. Row-level
+    security would refuse the writes anyway; this says why, before the database has to."""
+    if not current_context(using=using).super_admin:
+        raise PermissionDenied(message or _("Only methodologists may do this."))
+
+
 @contextmanager
 def tenant_context(*, school_id: int | None = None, super_admin: bool = False, using: str = DEFAULT_DB_ALIAS):
     """Run a block in one transaction (or savepoint) under the given context, then restore the outer one.
@@ -82,12 +89,23 @@ def super_admin_context(*, using: str = DEFAULT_DB_ALIAS):
     return tenant_context(super_admin=True, using=using)
 
 
+class SchoolInactive(PermissionDenied):
+    """The user's school is deactivated: its staff are refused at once (sessions and tokens alike)."""
+
+    code = "school_inactive"
+
+    @staticmethod
+    def message() -> str:
+        return _("Your school's access is suspended. Ask a methodologist to reactivate the school.")
+
+
 def context_for_user(*, user, host_school) -> TenantContext:
     """The context a user works in on a host; PermissionDenied when the user does not belong there.
 
     - anonymous: no context (reference data and global content only);
     - methodologist: the super-admin context, on the public host only;
-    - school staff: their own school, on their school's host or the public host.
+    - school staff: their own school, on their school's host or the public host, while the school
+      is active (SchoolInactive otherwise; on the public host one primary-key read).
     """
     if not user.is_authenticated or not user.is_active:
         return NO_CONTEXT
@@ -99,4 +117,8 @@ def context_for_user(*, user, host_school) -> TenantContext:
         return NO_CONTEXT
     if host_school is not None and host_school.pk != user.school_id:
         raise PermissionDenied(_("Your account belongs to another school. Sign in at your school's address."))
+    # The host's school is the user's (checked above): no query on a school host.
+    school = host_school if host_school is not None else user.school
+    if not school.is_active:
+        raise SchoolInactive(SchoolInactive.message())
     return TenantContext(school_id=user.school_id)

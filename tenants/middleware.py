@@ -38,7 +38,8 @@ class TenantContextMiddleware:
     """Opens the request's transaction and sets its tenant context as the first statement.
 
     Must come after AuthenticationMiddleware. Responses of 400 and above roll the transaction back,
-    so a request that failed half-way leaves nothing behind.
+    so a request that failed half-way leaves nothing behind; except a refused login, whose failure
+    record must outlive the refusal (`request.commit_despite_error`, config/lockouts.py).
     """
 
     def __init__(self, get_response):
@@ -51,7 +52,7 @@ class TenantContextMiddleware:
             activate(context)
             request.tenant_context = context
             response = self.get_response(request)
-            if response.status_code >= 400:
+            if response.status_code >= 400 and not getattr(request, "commit_despite_error", False):
                 transaction.set_rollback(True)
             return response
 

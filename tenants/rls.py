@@ -129,6 +129,15 @@ TABLES_WITHOUT_RLS: dict[str, Allowlisted] = {
     "knox_authtoken": Allowlisted(
         frozenset(), "created by django-rest-knox's own migrations and unused (tokens live in api_tokens)"
     ),
+    # Login lockouts (django-axes, config/lockouts.py): read and written before any tenant context exists
+    # (a login has no school yet); they hold the username tried and the client address, never a password.
+    # The super-admin context lists and lifts lockouts.
+    "axes_accessattempt": Allowlisted(
+        frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"}), "failed logins per username and address (django-axes)"
+    ),
+    "axes_accesslog": Allowlisted(frozenset(), "django-axes' log of successful logins: disabled"),
+    "axes_accessfailurelog": Allowlisted(frozenset(), "django-axes' permanent failure log: disabled"),
+    "axes_accessattemptexpiration": Allowlisted(frozenset(), "django-axes' per-attempt expiry: unused (cool-off)"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Admin for textbooks and their alignment to GOSO (roles: tenants/admin.py).
+"""Admin for textbooks and their alignment to GOSO (roles: config/roles.py).
 
 Global textbooks (no school) are edited by methodologists and read by every school; a school edits
 its own textbooks, usually copies (forks) of global ones, and aligns their paragraphs to outcomes.
@@ -18,18 +18,12 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy as _
 
 from curriculum.models import LearningOutcome
-from tenants.admin import CHANGE, EVERYTHING, READ_ONLY, VIEW, ProjectAdmin, ProjectInline
-from tenants.models import Role, School
+from config.admin_base import ProjectAdmin, ProjectInline
+from tenants.models import School
 from textbooks import admin_views
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
 from textbooks.selectors import outcomes_for_paragraph
 from textbooks.services import textbook_fork
-
-CONTENT_ROLES = {Role.METHODOLOGIST: EVERYTHING, Role.SCHOOL_ADMIN: EVERYTHING, Role.TEACHER: READ_ONLY}
-# Teachers edit the paragraphs of their school's textbooks and align them; they do not restructure books.
-PARAGRAPH_ROLES = {**CONTENT_ROLES, Role.TEACHER: frozenset({VIEW, CHANGE})}
-ALIGNMENT_ROLES = {**CONTENT_ROLES, Role.TEACHER: EVERYTHING}
-
 
 class OwnerFilter(admin.SimpleListFilter):
     title = _("owner")
@@ -97,7 +91,6 @@ class ForkForm(forms.Form):
 
 class ChapterInline(ProjectInline, admin.TabularInline):
     model = Chapter
-    role_actions = CONTENT_ROLES
     fields = ["number", "title", "sort_order"]
     extra = 0
     show_change_link = True
@@ -106,7 +99,6 @@ class ChapterInline(ProjectInline, admin.TabularInline):
 @admin.register(Textbook)
 class TextbookAdmin(ProjectAdmin):
     menu_order = 60
-    role_actions = CONTENT_ROLES
     list_display = ["title", "subject", "grade_level", "language", owner, "global_textbook", "chapter_count", "is_active"]
     list_filter = [OwnerFilter, "subject", "grade_level", "language", "is_active"]
     list_select_related = ["subject", "school", "global_textbook"]
@@ -163,9 +155,6 @@ class TextbookAdmin(ProjectAdmin):
             obj.school_id = request.user.school_id
         super().save_model(request, obj, form, change)
 
-    def has_fork_permission(self, request):
-        return request.user.is_methodologist or request.user.is_school_admin
-
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # A global textbook's page offers the copy directly (the same action as in the list).
         context["can_fork"] = obj is not None and obj.is_global and self.has_fork_permission(request)
@@ -206,7 +195,6 @@ class TextbookAdmin(ProjectAdmin):
 
 class ParagraphInline(ProjectInline, admin.TabularInline):
     model = Paragraph
-    role_actions = PARAGRAPH_ROLES
     fields = ["number", "title", "sort_order"]
     extra = 0
     show_change_link = True
@@ -215,7 +203,6 @@ class ParagraphInline(ProjectInline, admin.TabularInline):
 @admin.register(Chapter)
 class ChapterAdmin(ProjectAdmin):
     menu_order = 70
-    role_actions = CONTENT_ROLES
     list_display = ["__str__", "textbook", owner, "paragraph_count"]
     list_filter = [OwnerFilter]
     list_select_related = ["textbook", "school"]
@@ -259,7 +246,6 @@ class OutcomeChooser(AutocompleteSelect):
 
 class ParagraphOutcomeInline(ProjectInline, admin.TabularInline):
     model = ParagraphOutcome
-    role_actions = ALIGNMENT_ROLES
     fields = ["outcome", "confidence", "anchor", "notes", "cross_grade", "created_by", "created_at"]
     readonly_fields = ["cross_grade", "created_by", "created_at"]
     autocomplete_fields = ["outcome"]
@@ -305,7 +291,6 @@ class AlignmentFilter(admin.SimpleListFilter):
 @admin.register(Paragraph)
 class ParagraphAdmin(ProjectAdmin):
     menu_order = 80
-    role_actions = PARAGRAPH_ROLES
     form = ParagraphForm
     list_display = ["__str__", "chapter", "textbook", owner, "alignment_count"]
     list_filter = [OwnerFilter, AlignmentFilter]
@@ -355,7 +340,6 @@ class ParagraphAdmin(ProjectAdmin):
 @admin.register(ParagraphOutcome)
 class ParagraphOutcomeAdmin(ProjectAdmin):
     menu_order = 90
-    role_actions = ALIGNMENT_ROLES
     list_display = ["outcome_code", "outcome", "paragraph", "textbook", "cross_grade", "confidence", "created_by", "created_at"]
     list_filter = [OwnerFilter]
     list_select_related = ["outcome", "paragraph__chapter__textbook", "created_by"]

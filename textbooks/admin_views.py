@@ -13,6 +13,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext, gettext_lazy as _
 
+from config.roles import ALIGN
 from curriculum.codes import MAX_GRADE, MIN_GRADE
 from curriculum.models import Framework
 from textbooks.coverage import coverage_csv, coverage_xlsx, textbook_coverage
@@ -141,7 +142,7 @@ class CarryOverForm(forms.Form):
 def carry_over_view(model_admin, request):
     """Carry alignments over to a new framework version: a methodologist carries every school's and
     the global ones, a school administrator the school's own."""
-    if not (request.user.is_methodologist or request.user.is_school_admin):
+    if not model_admin.role_allows(request, ALIGN):
         raise PermissionDenied
     form = CarryOverForm(request.POST or None, initial={"framework": request.GET.get("framework")})
     report = None

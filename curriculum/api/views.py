@@ -1,26 +1,19 @@
 """GOSO over REST: everyone authenticated reads; methodologists create, update and deactivate
-(through curriculum.services)."""
+(through curriculum.services; roles: config/roles.py)."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, permissions
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from apikit.views import ApiViewSet
-
+from config.roles import CHANGE, VIEW
 from curriculum.api import filters, serializers
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from curriculum.selectors import framework_structure, learning_outcome_list
 from curriculum.services import goso_item_create, goso_item_deactivate, goso_item_update
-
-
-class MethodologistWritesOnly(permissions.BasePermission):
-    message = _("Only methodologists may change the national standard (GOSO).")
-
-    def has_permission(self, request, view):
-        return request.method in permissions.SAFE_METHODS or request.user.is_methodologist
 
 
 class GosoViewSet(
@@ -29,7 +22,7 @@ class GosoViewSet(
 ):
     """Reference data: no DELETE (items are deactivated) and no PUT (PATCH changes what is sent)."""
 
-    permission_classes = [permissions.IsAuthenticated, MethodologistWritesOnly]
+    role_actions = {"deactivate": CHANGE, "structure": VIEW}  # who may: config/roles.py
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def perform_create(self, serializer):

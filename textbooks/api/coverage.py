@@ -112,6 +112,7 @@ class CoverageSerializer(TallySerializer):
 
 
 class CoverageView(ApiView):
+    role_model = "textbooks.textbook"  # reading a textbook's coverage is viewing it (config/roles.py)
     """Per section and subsection: the outcomes the textbook's paragraphs teach (with confidence) and
     those no paragraph teaches; the paragraphs aligned to none of them; covered shares."""
 
@@ -186,6 +187,7 @@ class ForkUpdateSerializer(serializers.Serializer):
     responses={200: ForkUpdateSerializer},
 )
 class ForkUpdateView(ApiView):
+    role_model = "textbooks.textbook"
     """For a school's copy of a global textbook: whether the global textbook's version is newer than
     the one copied and, if so, its chapters and paragraphs (matched by number) added, changed and
     removed compared with the copy."""

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from apikit.errors import ErrorSerializer
 from apikit.schema import ERROR_DESCRIPTIONS
 from apikit.views import ApiViewSet
+from config.roles import ALIGN, FORK
 from curriculum.models import LearningOutcome
 from textbooks import selectors, services
 from textbooks.api import filters, serializers
@@ -26,6 +27,7 @@ NOT_VISIBLE = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS["4
 
 @extend_schema_view(list=extend_schema(summary=_("Textbooks you can see: global ones and your school's")))
 class TextbookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    role_actions = {"fork": FORK}  # who may: config/roles.py
     serializer_class = serializers.TextbookSerializer
     filterset_class = filters.TextbookFilter
 
@@ -68,13 +70,17 @@ class ParagraphViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
 class ParagraphOutcomesViewSet(mixins.ListModelMixin, ApiViewSet):
     """/paragraphs/{paragraph_id}/outcomes/: GET lists, PUT replaces."""
 
+    role_model = "textbooks.paragraph"
+    role_actions = {"replace": ALIGN}
     queryset = ParagraphOutcome.objects.none()  # the model, for OpenAPI generation
     serializer_class = serializers.ParagraphOutcomeSerializer
     filter_backends = []
 
     def get_object(self):
         """The paragraph the URL names (404 unless visible to the caller)."""
-        return get_object_or_404(selectors.paragraph_list(context=self.tenant_context), pk=self.kwargs["paragraph_id"])
+        paragraph = get_object_or_404(selectors.paragraph_list(context=self.tenant_context), pk=self.kwargs["paragraph_id"])
+        self.check_object_permissions(self.request, paragraph)
+        return paragraph
 
     def visible_rows(self, *, context):
         return selectors.paragraph_alignments(context=context, paragraph=self.get_object())
@@ -99,6 +105,7 @@ class ParagraphOutcomesViewSet(mixins.ListModelMixin, ApiViewSet):
 
 @extend_schema_view(list=extend_schema(summary=_("The paragraphs teaching a learning outcome (your textbooks and global ones)")))
 class OutcomeParagraphsViewSet(mixins.ListModelMixin, ApiViewSet):
+    role_model = "textbooks.paragraphoutcome"
     queryset = ParagraphOutcome.objects.none()  # the model, for OpenAPI generation
     serializer_class = serializers.OutcomeParagraphSerializer
     filter_backends = []
