@@ -58,6 +58,8 @@ class TokenLogoutView(ApiView):
     """Revoke the token this request is authenticated with."""
 
     authentication_classes = [TokenAuthentication]
+    # Any signed-in user may revoke their own tokens: no model of config/roles.py is involved.
+    permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(tags=["auth"], summary=_("Revoke this token"), request=None, responses={204: None})
     def post(self, request):
@@ -69,6 +71,8 @@ class TokenLogoutAllView(ApiView):
     """Revoke every token of the authenticated user (all devices)."""
 
     authentication_classes = [TokenAuthentication]
+    # Any signed-in user may revoke their own tokens: no model of config/roles.py is involved.
+    permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(tags=["auth"], summary=_("Revoke all your tokens"), request=None, responses={204: None})
     def post(self, request):

@@ -137,7 +137,10 @@ TABLES_WITHOUT_RLS: dict[str, Allowlisted] = {
     ),
     "axes_accesslog": Allowlisted(frozenset(), "django-axes' log of successful logins: disabled"),
     "axes_accessfailurelog": Allowlisted(frozenset(), "django-axes' permanent failure log: disabled"),
-    "axes_accessattemptexpiration": Allowlisted(frozenset(), "django-axes' per-attempt expiry: unused (cool-off)"),
+    "axes_accessattemptexpiration": Allowlisted(
+        frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"}),
+        "django-axes' per-attempt expiry (one timestamp per attempt row; deleting an attempt reads it)",
+    ),
 }
 
 

@@ -1,11 +1,11 @@
 """django-axes' tables (login lockouts) are outside row-level security, on tenants.rls.TABLES_WITHOUT_RLS:
-the attempts table keeps its row access (logins precede any tenant context); the disabled ones get none."""
+the attempts table and its expiry table keep their row access (logins precede any tenant context); the disabled ones get none."""
 
 from django.db import migrations
 
 from tenants.migration_sql import RoleSQL
 
-UNUSED = "public.axes_accesslog, public.axes_accessfailurelog, public.axes_accessattemptexpiration"
+UNUSED = "public.axes_accesslog, public.axes_accessfailurelog"
 
 
 class Migration(migrations.Migration):
