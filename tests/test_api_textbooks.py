@@ -118,6 +118,8 @@ def test_owner_creates_updates_and_deletes_an_alignment(admin_a, paragraph_a, ou
 
     changed = client.patch(f"{API}/alignments/{body['id']}/", {"confidence": 0.9, "notes": "checked"}, format="json")
     assert changed.status_code == 200, changed.content
+    unchanged = client.patch(f"{API}/alignments/{body['id']}/", {}, format="json")  # nothing to change: not a refusal
+    assert unchanged.status_code == 200, unchanged.content
     assert stored_alignments(paragraph_a) == {(outcome.pk, Decimal("0.90"))}
 
     assert client.delete(f"{API}/alignments/{body['id']}/").status_code == 204

@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import translation
@@ -461,3 +461,10 @@ def test_the_textbook_import_refuses_too_many_key_terms(db, subject, tmp_path):
         textbook_file_import(path=path)
 
     assert refused.value.errors == [f"chapters[0].paragraphs[0].key_terms: At most {MAX_LIST_ITEMS} items of at most 2000 characters each."]
+
+
+def test_an_empty_update_passes_on_the_own_alignment_and_is_refused_on_a_global_one(school_a, alignment_a, global_alignment):
+    with tenant_context(school_id=school_a.pk):
+        assert services.alignment_update(alignment=alignment_a) == alignment_a  # nothing to change: no refusal
+        with pytest.raises(PermissionDenied):  # readable, but not the school's to change
+            services.alignment_update(alignment=global_alignment)

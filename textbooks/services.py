@@ -112,7 +112,13 @@ def alignment_update(*, alignment: ParagraphOutcome, **fields) -> ParagraphOutco
         setattr(alignment, name, value)
     alignment.full_clean(exclude=["paragraph", "outcome"], validate_unique=False, validate_constraints=False)
     with user_errors_from_database(), transaction.atomic():
-        updated = ParagraphOutcome.objects.filter(pk=alignment.pk).update(**fields)
+        rows = ParagraphOutcome.objects.filter(pk=alignment.pk)
+        if fields:
+            updated = rows.update(**fields)
+        else:
+            # Nothing to change: still refuse a row that is not the caller's (row-level security applies
+            # the UPDATE policies to SELECT ... FOR UPDATE).
+            updated = len(rows.select_for_update().values_list("pk", flat=True))
     if not updated:  # filtered out by row-level security: not the caller's to change
         raise PermissionDenied(_("You are not allowed to change this alignment."))
     return alignment
