@@ -99,6 +99,15 @@ class SchoolInactive(PermissionDenied):
         return _("Your school's access is suspended. Ask a methodologist to reactivate the school.")
 
 
+class WrongAddress(PermissionDenied):
+    """A signed-in user on an address that is not theirs: a methodologist on a school's host, or school
+    staff on another school's. `school_id` is where the user belongs (None: the national address)."""
+
+    def __init__(self, message, *, school_id):
+        super().__init__(message)
+        self.school_id = school_id
+
+
 def context_for_user(*, user, host_school) -> TenantContext:
     """The context a user works in on a host; PermissionDenied when the user does not belong there.
 
@@ -111,12 +120,16 @@ def context_for_user(*, user, host_school) -> TenantContext:
         return NO_CONTEXT
     if user.is_methodologist:
         if host_school is not None:
-            raise PermissionDenied(_("Methodologists work on the national (public) address, not on a school's."))
+            raise WrongAddress(
+                _("Methodologists work on the national (public) address, not on a school's."), school_id=None
+            )
         return SUPER_ADMIN_CONTEXT
     if user.school_id is None:
         return NO_CONTEXT
     if host_school is not None and host_school.pk != user.school_id:
-        raise PermissionDenied(_("Your account belongs to another school. Sign in at your school's address."))
+        raise WrongAddress(
+            _("Your account belongs to another school. Sign in at your school's address."), school_id=user.school_id
+        )
     # The host's school is the user's (checked above): no query on a school host.
     school = host_school if host_school is not None else user.school
     if not school.is_active:

@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
+from django.urls import Resolver404, resolve
 from django_tenants.middleware.main import TenantMainMiddleware
 
-from tenants.context import activate, context_for_user
+from tenants.context import NO_CONTEXT, WrongAddress, activate, context_for_user
 
 
 class SchoolHostMiddleware(TenantMainMiddleware):
@@ -47,8 +48,14 @@ class TenantContextMiddleware:
 
     def __call__(self, request):
         with transaction.atomic():
-            # PermissionDenied (a user on another school's host) becomes Django's 403 page.
-            context = context_for_user(user=request.user, host_school=getattr(request, "tenant", None))
+            try:
+                context = context_for_user(user=request.user, host_school=getattr(request, "tenant", None))
+            except WrongAddress:
+                # Signing in as someone else, or out, works at any address (no way out is a trap);
+                # every other page is the 403 page, which says where the user's address is.
+                if not is_sign_in_or_out(request):
+                    raise
+                context = NO_CONTEXT
             activate(context)
             request.tenant_context = context
             response = self.get_response(request)
@@ -56,3 +63,11 @@ class TenantContextMiddleware:
                 transaction.set_rollback(True)
             return response
 
+
+
+def is_sign_in_or_out(request) -> bool:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return match.namespace == "admin" and match.url_name in ("login", "logout")

@@ -83,3 +83,28 @@ def test_refusals_before_the_api_view_answer_in_the_api_error_shape(client, admi
 def test_the_home_page_leads_to_the_admin(client, school_a):
     assert client.get("/").url == "/admin/"
     assert client.get("/", HTTP_HOST="school-a.localhost").url == "/admin/"
+
+
+def test_at_the_wrong_school_address_the_page_says_where_to_go_and_signing_out_works(client, admin_b, school_a, school_b):
+    client.force_login(admin_b)
+    refused = client.get("/en/admin/", HTTP_HOST="school-a.localhost")
+    assert refused.status_code == 403
+    page = refused.content.decode()
+    assert "another school" in page
+    assert 'href="http://school-b.localhost/en/admin/"' in page  # the user's own address
+    assert 'id="sign-out"' in page
+    # The way out: the login page and sign-out answer at the wrong address too.
+    assert client.get("/en/admin/login/", HTTP_HOST="school-a.localhost").status_code in (200, 302)
+    signed_out = client.post("/en/admin/logout/", HTTP_HOST="school-a.localhost")
+    assert signed_out.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert client.get("/en/admin/login/", HTTP_HOST="school-a.localhost").status_code == 200
+
+
+def test_a_methodologist_at_a_school_address_is_sent_to_the_national_one(client, methodologist, school_a):
+    client.force_login(methodologist)
+    refused = client.get("/en/admin/", HTTP_HOST="school-a.localhost")
+    assert refused.status_code == 403
+    assert 'href="http://localhost/en/admin/"' in refused.content.decode()
+    signed_in_as_school_staff = client.post("/en/admin/logout/", HTTP_HOST="school-a.localhost")
+    assert signed_in_as_school_staff.status_code == 200 and "_auth_user_id" not in client.session
