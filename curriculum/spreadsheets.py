@@ -241,6 +241,8 @@ class SpreadsheetAdminMixin(ImportExportMixin):
     """
 
     formats = SPREADSHEET_FORMATS
+    # CSV with a byte-order mark: Excel then reads it as UTF-8 (Cyrillic intact); import strips it.
+    to_encoding = "utf-8-sig"
 
     def has_import_permission(self, request):
         return self.role_allows(request, IMPORT)  # config/roles.py
