@@ -166,7 +166,7 @@ class Framework(CaseIdentifiers):
     is_active = models.BooleanField(_("active"), default=True)
     previous_version = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="next_versions",
-        verbose_name=_("previous version"), help_text=_("The version this one was created from (curriculum/versions.py)."),
+        verbose_name=_("previous version"), help_text=_("The version this one was created from."),
     )
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
