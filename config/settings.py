@@ -223,6 +223,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("kk", _("Kazakh")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]  # Kazakh dates and a 24-hour clock (Django has no kk formats)
 TIME_ZONE = "Asia/Almaty"
 USE_I18N = True
 USE_TZ = True

@@ -1,10 +1,11 @@
 """The admin in Russian (default), Kazakh and English; Russian and Kazakh content side by side."""
 
+import datetime
 import re
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, translation
 
 from curriculum.models import LearningOutcome
 from tenants.context import super_admin_context
@@ -89,3 +90,10 @@ def test_our_strings_have_russian_and_kazakh_translations():
             from textbooks.models import ParagraphOutcome
 
             assert str(ParagraphOutcome._meta.verbose_name).capitalize() == expected
+
+
+def test_kazakh_dates_and_times_use_a_24_hour_clock():
+    moment = datetime.datetime(2026, 11, 29, 16, 30)
+    with translation.override("kk"):
+        assert formats.date_format(moment, "DATETIME_FORMAT") == "29.11.2026 16:30"
+        assert formats.time_format(moment.time()) == "16:30"
