@@ -4,7 +4,9 @@ framework and grade choice, exports, isolation and a fixed number of queries."""
 import csv
 import datetime
 import io
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -382,3 +384,20 @@ def test_admin_coverage_of_another_schools_textbook_is_not_found(client, admin_a
     client.force_login(admin_a)
     for url in (coverage_url(textbook_b), coverage_url(textbook_b, "csv")):
         assert client.get(url, HTTP_HOST="school-a.localhost").status_code == 404
+
+
+
+def _relative_luminance(hex_colour):
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_coverage_grid_colours_meet_wcag_aa():
+    """Every coverage cell's text/background pair in the template has a contrast of at least 4.5:1."""
+    template = Path(__file__).resolve().parents[1] / "textbooks/templates/admin/textbooks/textbook/coverage.html"
+    rules = re.findall(r"\.coverage-cell\.(\w+)[^{]*\{ background: (#[0-9a-f]{6}); color: (#[0-9a-f]{6}); \}", template.read_text())
+    assert {kind for kind, _background, _text in rules} == {"high", "medium", "low", "gap"}
+    for kind, background, text in rules:
+        lighter, darker = sorted((_relative_luminance(background), _relative_luminance(text)), reverse=True)
+        assert (lighter + 0.05) / (darker + 0.05) >= 4.5, kind
