@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
+from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy as _
 
 from config.roles import RolePermissions
@@ -78,8 +79,11 @@ class ProjectAdminMixin(RolePermissions):
     def changeform_view(self, request, *args, **kwargs):
         return self._reporting_database_refusals(request, super().changeform_view, *args, **kwargs)
 
-    def changelist_view(self, request, *args, **kwargs):
-        return self._reporting_database_refusals(request, super().changelist_view, *args, **kwargs)
+    def changelist_view(self, request, extra_context=None, **kwargs):
+        # Django's "Select %s to change" puts the name in the nominative ("Выберите программа для
+        # изменения"), wrong in Russian and Kazakh: the list is headed by its plural name instead.
+        extra_context = {"title": capfirst(self.opts.verbose_name_plural), **(extra_context or {})}
+        return self._reporting_database_refusals(request, super().changelist_view, extra_context=extra_context, **kwargs)
 
     def delete_view(self, request, *args, **kwargs):
         return self._reporting_database_refusals(request, super().delete_view, *args, **kwargs)

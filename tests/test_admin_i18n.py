@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import formats, translation
 
-from curriculum.models import LearningOutcome
+from curriculum.models import Framework, LearningOutcome
 from tenants.context import super_admin_context
 
 
@@ -97,3 +97,14 @@ def test_kazakh_dates_and_times_use_a_24_hour_clock():
     with translation.override("kk"):
         assert formats.date_format(moment, "DATETIME_FORMAT") == "29.11.2026 16:30"
         assert formats.time_format(moment.time()) == "16:30"
+
+
+def test_lists_are_headed_by_their_plural_name_not_by_djangos_ungrammatical_select_phrase(client, methodologist):
+    client.force_login(methodologist)
+    for language, phrase in (("ru", "для изменения"), ("kk", "үщін"), ("en", "to change")):
+        page = client.get(f"/{language}/admin/curriculum/framework/".replace("/ru/", "/"), HTTP_ACCEPT_LANGUAGE=language)
+        assert page.status_code == 200
+        with translation.override(language):
+            heading = str(Framework._meta.verbose_name_plural)
+        assert f"<h1>{heading[:1].upper()}{heading[1:]}</h1>" in page.content.decode()
+        assert phrase not in page.content.decode()
