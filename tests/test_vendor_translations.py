@@ -138,3 +138,14 @@ def test_kazakh_admin_pages_show_no_russian_fallbacks(url, client, methodologist
     for russian in RUSSIAN_FALLBACKS:
         assert russian not in page
     assert ("Соңғы әрекеттер" in page) if url == "/kk/admin/" else ("Санды" in page or "Сүзгі" in page)
+
+
+def test_admin_javascript_catalog_at_the_kazakh_address_is_kazakh(client, methodologist):
+    client.force_login(methodologist)
+
+    body = client.get("/kk/admin/jsi18n/").content.decode()
+
+    for kazakh in ("Бүгін", "Қазір", "Түн жарымы", "Уақытты таңдаңыз", "Қаңтар", "Дүйсенбі"):
+        assert kazakh.encode("unicode_escape").decode().lower() in body.lower() or kazakh in body
+    for russian in ("Сегодня", "Сейчас", "Полночь", "Январь", "Понедельник"):
+        assert russian.encode("unicode_escape").decode().lower() not in body.lower() and russian not in body
