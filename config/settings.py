@@ -222,7 +222,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("kk", _("Kazakh")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project's own strings first; then locale_vendor/: the project's translations of third-party apps' strings
+# (Django admin, auth, django-import-export) where their own catalogues are incomplete (Kazakh). Both beat the
+# apps' catalogues, which Django consults after LOCALE_PATHS. makemessages never writes to locale_vendor/.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 FORMAT_MODULE_PATH = ["config.formats"]  # Kazakh dates and a 24-hour clock (Django has no kk formats)
 TIME_ZONE = "Asia/Almaty"
 USE_I18N = True
