@@ -41,12 +41,29 @@ def machine() -> dict:
     }
 
 
+# Files the run itself writes: not part of the code it measures.
+OUTPUTS = {"BENCHMARKS.md", "bench/results.json", "bench/rls_plans.txt"}
+
+
+def measured_commit() -> tuple[str, list[str]]:
+    """The commit the run measures (git rev-parse HEAD, taken before the first benchmark) and the files
+    that differ from it, if any (then the figures are not that commit's)."""
+    git = lambda *args: subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT).stdout  # noqa: E731
+    commit = git("rev-parse", "HEAD").strip() or "unknown"
+    dirty = sorted(
+        path for line in git("status", "--porcelain", "--untracked-files=no").splitlines()
+        if (path := line[3:].strip()) not in OUTPUTS
+    )
+    return commit, dirty
+
+
 def main(selected: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
     modules = sorted(path.stem for path in BENCH_DIR.glob("bench_*.py"))
     if selected:
         modules = [name for name in modules if any(wanted in name for wanted in selected)]
+    commit, dirty = measured_commit()
     figures, started = [], time.time()
     for name in modules:
         print(f"==> {name}", flush=True)
@@ -59,7 +76,8 @@ def main(selected: list[str]) -> int:
     report = {
         "run_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "duration_s": round(time.time() - started, 1),
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip(),
+        "commit": commit,
+        "uncommitted_changes": dirty,
         "machine": machine(),
         "figures": figures,
     }
@@ -80,8 +98,11 @@ def markdown(report: dict) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `./dev bench` on {report['run_at']} (commit {report['commit']}, {report['duration_s']} s). "
-        "Every figure comes from that one run; ratios compare against a baseline measured in the same run.",
+        f"Written by `./dev bench` on {report['run_at']} ({report['duration_s']} s), measuring commit "
+        f"`{report['commit']}` (`git rev-parse HEAD` at the start of the run; "
+        + ("the working tree matched it)." if not report.get("uncommitted_changes") else
+           f"**with uncommitted changes** to {', '.join(report['uncommitted_changes'])}, so the figures are not exactly that commit's).")
+        + " Every figure comes from that one run; ratios compare against a baseline measured in the same run.",
         "",
         f"Machine: {machine_info['cpu']}, {machine_info['cores']} cores, {machine_info['memory_gib']} GiB; "
         f"Python {machine_info['python']}; PostgreSQL {machine_info['postgresql']}.",
