@@ -340,8 +340,9 @@ class VersionLabels:
             self._versions = framework_versions()
         return self._versions[framework_id]
 
-    def framework(self, framework_id) -> str:
-        return self[framework_id].label
+    def framework(self, framework) -> str:
+        """The label of a framework (or framework id)."""
+        return self[getattr(framework, "pk", framework)].label
 
     def outcome(self, outcome) -> str:
         """"История Казахстана (2022, v2) · 7.2.1.1 объяснять роль религии": the whole text."""
@@ -391,8 +392,9 @@ class VersionComparison:
         }
 
 
-def _line_of(framework_id, versions) -> list[int]:
-    """The framework ids of a line of versions, oldest first."""
+def version_line(*, framework_id, versions=None) -> list[int]:
+    """The ids of every version of a framework (its line of versions), oldest first."""
+    versions = framework_versions() if versions is None else versions
     line, seen = [], set()
     first = framework_id
     while versions[first].previous_id in versions and versions[first].previous_id not in seen:
@@ -413,7 +415,7 @@ def version_compare(*, old: Framework, new: Framework) -> VersionComparison:
     (Russian or Kazakh) differs is changed, one whose code differs is renumbered. A few queries.
     """
     versions = framework_versions()
-    line = _line_of(old.pk, versions)
+    line = version_line(framework_id=old.pk, versions=versions)
     if new.pk not in line or new.pk == old.pk:
         raise ValidationError(
             _("“%(new)s” is not another version of “%(old)s”: only versions of the same framework can be compared.")

@@ -2,9 +2,10 @@
 (through curriculum.services; roles: config/roles.py)."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
@@ -14,6 +15,7 @@ from curriculum.api import filters, serializers
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from curriculum.selectors import framework_structure, learning_outcome_list
 from curriculum.services import goso_item_create, goso_item_deactivate, goso_item_update
+from curriculum.versions import version_compare
 
 
 class GosoViewSet(
@@ -54,6 +56,23 @@ class FrameworkViewSet(GosoViewSet):
     queryset = Framework.objects.filter(deleted_at__isnull=True).order_by("subject_id", "code")
     serializer_class = serializers.FrameworkSerializer
     filterset_class = filters.FrameworkFilter
+    role_actions = {**GosoViewSet.role_actions, "compare": VIEW}
+
+    @extend_schema(
+        parameters=[OpenApiParameter(
+            "with", int, required=True, description=_("The id of another version of the same framework."),
+        )],
+        responses=serializers.VersionComparisonSerializer,
+        summary=_("Compare two versions of a framework: outcomes added, removed, changed and renumbered"),
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def compare(self, request, pk=None):
+        framework = self.get_object()
+        other = request.query_params.get("with", "")
+        if not other.isdigit():
+            raise ValidationError({"with": [_("Give the id of another version of this framework.")]})
+        comparison = version_compare(old=framework, new=get_object_or_404(self.get_queryset(), pk=int(other)))
+        return Response(serializers.VersionComparisonSerializer(comparison).data)
 
     @extend_schema(
         responses=serializers.FrameworkStructureSerializer,
