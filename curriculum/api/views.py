@@ -10,6 +10,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from apikit.views import ApiViewSet
+from config.history import ADDITION, history_record, history_record_change, snapshot
 from config.roles import CHANGE, VIEW
 from curriculum.api import filters, serializers
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
@@ -27,16 +28,23 @@ class GosoViewSet(
     role_actions = {"deactivate": CHANGE, "structure": VIEW}  # who may: config/roles.py
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    # Changes through the API appear in the admin's History like the admin's own (config/history.py).
     def perform_create(self, serializer):
         serializer.instance = goso_item_create(model=self.get_queryset().model, **serializer.validated_data)
+        history_record(user=self.request.user, obj=serializer.instance, action=ADDITION)
 
     def perform_update(self, serializer):
+        before = snapshot(serializer.instance)
         serializer.instance = goso_item_update(item=serializer.instance, **serializer.validated_data)
+        history_record_change(user=self.request.user, obj=serializer.instance, before=before)
 
     @extend_schema(request=None, summary=_("Deactivate (never deletes; PATCH is_active=true restores)"))
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
-        item = goso_item_deactivate(item=self.get_object())
+        item = self.get_object()
+        before = snapshot(item)
+        item = goso_item_deactivate(item=item)
+        history_record_change(user=request.user, obj=item, before=before)
         return Response(self.get_serializer(item).data)
 
 

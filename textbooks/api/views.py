@@ -5,6 +5,8 @@ a query string only narrows that. Another school's row is a 404 (its existence m
 global row a school may read but not change is a 403. Writes go through textbooks.services.
 """
 
+import copy
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -16,6 +18,7 @@ from rest_framework.response import Response
 from apikit.errors import ErrorSerializer
 from apikit.schema import ERROR_DESCRIPTIONS
 from apikit.views import ApiViewSet
+from config.history import ADDITION, DELETION, history_record, history_record_change, snapshot
 from config.roles import ALIGN, FORK
 from curriculum.models import LearningOutcome
 from textbooks import selectors, services
@@ -140,14 +143,19 @@ class AlignmentViewSet(
         paragraph = get_object_or_404(selectors.paragraph_list(context=self.tenant_context), pk=fields.pop("paragraph"))
         alignment = services.alignment_create(paragraph=paragraph, created_by=request.user, **fields)
         alignment.refresh_from_db(fields=["school"])  # the database copies it from the paragraph
+        history_record(user=request.user, obj=alignment, action=ADDITION)  # the admin's History shows it
         return Response(self.get_serializer(alignment).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         alignment = self.get_object()
         body = serializers.AlignmentUpdateSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
+        before = snapshot(alignment)
         alignment = services.alignment_update(alignment=alignment, **body.validated_data)
+        history_record_change(user=request.user, obj=alignment, before=before)
         return Response(self.get_serializer(alignment).data)
 
     def perform_destroy(self, instance):
+        deleted = copy.copy(instance)  # its id and name for the log, once the row is gone
         services.alignment_delete(alignment=instance)
+        history_record(user=self.request.user, obj=deleted, action=DELETION)
