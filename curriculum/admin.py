@@ -223,7 +223,7 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
         "title_ru", "code", "subject", "version", "order_number", "order_date", "outcome_count", "has_kazakh", "is_active",
         "tree_link",
     ]
-    version_label = "framework"
+    version_label = "framework_full"
     framework_path = "pk"
     list_filter = ["subject", "is_active"]
     list_select_related = ["subject"]
@@ -323,7 +323,7 @@ class SectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     resource_classes = [SectionResource]
     list_display = ["code_column", "name_ru", "framework_version", "has_kazakh", "is_active"]
     list_filter = ["framework", "is_active"]
-    version_labelled_fields = {"framework": "framework"}
+    version_labelled_fields = {"framework": "framework_full"}
     version_label = "section"
     list_select_related = ["framework"]
     search_fields = ["code", "name_ru", "name_kz", "framework__code", "framework__title_ru"]
@@ -418,7 +418,7 @@ class LearningOutcomeAdmin(SpreadsheetAdminMixin, GosoAdmin):
     resource_classes = [LearningOutcomeResource]
     bilingual_field = "title"
     list_display = ["code_column", "short_title", "grade", "subsection_code", "framework_version", "has_russian", "has_kazakh", "is_active"]
-    version_labelled_fields = {"framework": "framework", "subsection": "subsection"}
+    version_labelled_fields = {"framework": "framework_full", "subsection": "subsection"}
     version_label = "outcome"
     list_filter = [FrameworkFilter, SectionFilter, SubsectionFilter, "grade", "is_active", "is_sample"]
     list_select_related = ["framework", "subsection"]

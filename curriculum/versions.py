@@ -276,6 +276,7 @@ def version_review(*, framework: Framework) -> VersionReview:
 class FrameworkVersion:
     id: int
     code: str
+    title: str
     subject: str
     year: int | None
     number: int  # 1 for a framework that is no new version of another
@@ -288,20 +289,32 @@ class FrameworkVersion:
         return self.next_id is not None
 
     @property
-    def label(self) -> str:
-        """"История Казахстана (2022, v2)"; "..., superseded" for an older version."""
+    def version(self) -> str:
+        """"2022, v2"; "2018, v1, superseded" for an older version."""
         parts = [str(self.year)] if self.year else []
         parts.append(_("v%(number)s") % {"number": self.number})
         if self.is_superseded:
             parts.append(_("superseded"))
-        return f"{self.subject} ({', '.join(parts)})"
+        return ", ".join(parts)
+
+    @property
+    def label(self) -> str:
+        """Short, for prefixes and columns: "История Казахстана (2022, v2)"."""
+        return f"{self.subject} ({self.version})"
+
+    @property
+    def full_label(self) -> str:
+        """With the framework's own title, for framework choosers."""
+        return f"{self.title} ({self.version})"
 
 
 def framework_versions() -> dict[int, FrameworkVersion]:
     """Every framework's place in its line of versions: one query (frameworks are few)."""
     rows = {
         row["id"]: row
-        for row in Framework.objects.values("id", "code", "previous_version_id", "valid_from", "order_date", "subject__name_ru")
+        for row in Framework.objects.values(
+            "id", "code", "title_ru", "previous_version_id", "valid_from", "order_date", "subject__name_ru"
+        )
     }
     next_of = {row["previous_version_id"]: framework_id for framework_id, row in rows.items() if row["previous_version_id"]}
 
@@ -322,7 +335,7 @@ def framework_versions() -> dict[int, FrameworkVersion]:
     for framework_id, row in rows.items():
         date = row["valid_from"] or row["order_date"]
         versions[framework_id] = FrameworkVersion(
-            id=framework_id, code=row["code"], subject=row["subject__name_ru"], year=date.year if date else None,
+            id=framework_id, code=row["code"], title=row["title_ru"], subject=row["subject__name_ru"], year=date.year if date else None,
             number=number(framework_id), previous_id=row["previous_version_id"], next_id=next_of.get(framework_id),
             current_id=current(framework_id),
         )
@@ -343,6 +356,9 @@ class VersionLabels:
     def framework(self, framework) -> str:
         """The label of a framework (or framework id)."""
         return self[getattr(framework, "pk", framework)].label
+
+    def framework_full(self, framework) -> str:
+        return self[getattr(framework, "pk", framework)].full_label
 
     def outcome(self, outcome) -> str:
         """"История Казахстана (2022, v2) · 7.2.1.1 объяснять роль религии": the whole text."""
