@@ -117,7 +117,7 @@ class GosoAdmin(SupersededReadOnly, BilingualAdmin):
 
     def autocomplete_labeller(self):
         """The label of each autocomplete result (config.admin): framework and version included."""
-        return getattr(VersionLabels(), self.version_label, None)
+        return getattr(VersionLabels(), self.version_label) if self.version_label else None
 
     version_label = None
     framework_path = "framework"
