@@ -49,7 +49,8 @@ def _model_field(model, name):
         field = model._meta.get_field(name)
     except Exception:  # a form field that is no model field
         return None
-    return field if field.concrete and name not in SKIPPED else None
+    secret = any(word in name for word in ("password", "token", "secret", "key_hash"))  # never in a log
+    return field if field.concrete and name not in SKIPPED and not secret else None
 
 
 def values_changed(model, pairs) -> list[dict]:
@@ -88,8 +89,12 @@ def instance_values_changed(instance: models.Model, before: dict) -> list[dict]:
 
 
 def admin_change_message(message: list, form, formsets) -> list:
-    """Django's change message for an admin form, with the old and new values added."""
-    if not form.instance._state.adding and form.changed_data:
+    """Django's change message for an admin form, with the old and new values added (model forms only:
+    a password form's values are never logged)."""
+    instance = getattr(form, "instance", None)
+    if instance is None:
+        return message
+    if not instance._state.adding and form.changed_data:
         for item in message:
             if "changed" in item and "name" not in item["changed"]:
                 item["changed"]["values"] = form_values_changed(form)
