@@ -9,7 +9,7 @@ try:
 except ImportError:  # every test here needs the `browser` fixture, which skips or (CI=true) fails saying so
     expect = None
 
-from curriculum.models import Framework
+from curriculum.models import Framework, Section, Subsection
 from tenants.context import super_admin_context, tenant_context
 from tests.e2e.conftest import SCREENSHOTS, e2e_db
 from tests.e2e.test_admin_browser import choose, sign_in
@@ -76,3 +76,19 @@ def test_create_a_version_and_align_against_it(
     teacher.fill(".select2-container--open .select2-search__field", "7.2.1.1")
     expect(teacher.locator(".select2-container--open .select2-results__option", has_text="v1, заменена")).to_have_count(1)
     teacher.context.close()
+
+
+def test_the_subsection_chooser_follows_the_chosen_framework(page, site, screenshot, methodologist, subject, subsection):
+    with super_admin_context():
+        other = Framework.objects.create(code="goso_hist_other", subject=subject, title_ru="Другая программа истории")
+        other_section = Section.objects.create(framework=other, code="2", name_ru="Развитие культуры (другая)")
+        Subsection.objects.create(section=other_section, code="2.1", name_ru="Мировоззрение (другая)")
+    sign_in(page, site("/admin/login/"), methodologist)
+    page.goto(site("/admin/curriculum/learningoutcome/add/"))
+    choose(page, "id_framework", "Другая", "Другая программа истории")
+    page.click("#id_subsection + .select2 .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", "2.1")
+    options = page.locator(".select2-container--open .select2-results__option")
+    expect(options.first).to_contain_text("Мировоззрение (другая)")
+    expect(options).to_have_count(1)  # not the other framework's 2.1
+    screenshot("versions_subsection_chooser_follows_framework")

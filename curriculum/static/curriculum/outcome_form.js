@@ -1,8 +1,8 @@
 'use strict';
 // A learning outcome's subsection chooser offers the subsections of the framework chosen beside it:
 // the framework goes along with the chooser's search (?framework=, see SubsectionAdmin), and a new
-// framework clears a subsection of another one.
-(function() {
+// framework clears a subsection of another one. Set up once the page (and Django's jQuery) is loaded.
+document.addEventListener('DOMContentLoaded', function() {
     const $ = window.django && window.django.jQuery;
     if (!$) {
         return;
@@ -18,9 +18,7 @@
             options.data = query.toString();
         }
     });
-    document.addEventListener('DOMContentLoaded', function() {
-        $('#id_framework').on('change', function() {
-            $('#id_subsection').val(null).trigger('change');
-        });
+    $('#id_framework').on('change', function() {
+        $('#id_subsection').val(null).trigger('change');
     });
-})();
+});
