@@ -47,6 +47,7 @@ class ExternalFramework(models.Model):
     original = models.JSONField(_("original CFDocument"))
     package_extras = models.JSONField(_("other package keys"), default=dict, blank=True)
     source_url = models.TextField(_("source URL"), blank=True, help_text=_("The CFPackages URL it is synced from."))
+    # The last import or re-sync that changed something (one that changes nothing writes nothing).
     last_synced_at = models.DateTimeField(_("last sync"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
