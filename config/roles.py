@@ -55,6 +55,7 @@ ROLE_ACTIONS: dict[str, dict[str, frozenset]] = {
         Role.TEACHER: frozenset({VIEW, CHANGE, ALIGN}),
     },
     "textbooks.paragraphoutcome": {Role.METHODOLOGIST: EVERYTHING, Role.SCHOOL_ADMIN: EVERYTHING, Role.TEACHER: EVERYTHING},
+    "textbooks.externalalignment": {Role.METHODOLOGIST: EVERYTHING, Role.SCHOOL_ADMIN: EVERYTHING, Role.TEACHER: EVERYTHING},
     # Login lockouts (django-axes): the methodologist reviews them and may lift one by deleting it.
     "axes.accessattempt": {Role.METHODOLOGIST: frozenset({VIEW, DELETE})},
 }
