@@ -38,6 +38,11 @@ ROLE_ACTIONS: dict[str, dict[str, frozenset]] = {
     "curriculum.section": _GOSO_LIST,
     "curriculum.subsection": _GOSO_LIST,
     "curriculum.learningoutcome": _GOSO_LIST,
+    # External CASE frameworks: imported, re-synced and deleted as a whole (never edited by hand); school
+    # staff browse them (they align to external items). Crosswalks: GOSO outcome -> external item.
+    "curriculum.externalframework": {**_GOSO, Role.METHODOLOGIST: frozenset({VIEW, DELETE, IMPORT})},
+    "curriculum.externalitem": {**_GOSO, Role.METHODOLOGIST: READ_ONLY},
+    "curriculum.crosswalk": _GOSO,
     # Schools and their hosts: the national level only. Accounts: a school administrator manages
     # their school's staff.
     "tenants.school": {Role.METHODOLOGIST: EVERYTHING},

@@ -500,11 +500,29 @@ def external_framework_resync_url(*, framework: ExternalFramework, dry_run: bool
 
 def external_url_import(*, url: str, dry_run: bool = False, expected: uuid.UUID | None = None):
     """Import a package from a CFPackages URL (ours: refused, our frameworks are not mirrored from URLs)."""
-    data = package_from_url(url)
+    try:
+        data = package_from_url(url)
+    except RecursionError:
+        raise ImportFileError(url, [_("the JSON is nested too deeply to be a CASE package")]) from None
     if package_is_ours(data):
         raise ImportFileError(url, [_("this package is one of our GOSO frameworks; import it as a file")])
     _check_expected(data, expected, url)
     return external_package_import(data=data, source=url, source_url=url, dry_run=dry_run)
+
+
+def external_file_import(*, path, source=None, dry_run: bool = False, expected: uuid.UUID | None = None):
+    """Import an external package from a file (ours: refused here; `import_case` imports those)."""
+    from importkit.files import read_json_file
+
+    source = source or str(path)
+    try:
+        data = read_json_file(path)
+    except RecursionError:
+        raise ImportFileError(source, [_("the JSON is nested too deeply to be a CASE package")]) from None
+    if package_is_ours(data):
+        raise ImportFileError(source, [_("this package is one of our GOSO frameworks; import it with import_case")])
+    _check_expected(data, expected, source)
+    return external_package_import(data=data, source=source, dry_run=dry_run)
 
 
 def _check_expected(data, expected, source) -> None:

@@ -398,3 +398,90 @@ def connection_count(table):
         cursor.execute(f"SELECT count(*) FROM {table}")
         return cursor.fetchone()[0]
 
+
+
+# The admin -------------------------------------------------------------------------------------
+
+
+def admin_url(name, *args):
+    from django.urls import reverse
+
+    return reverse(f"admin:curriculum_{name}", args=args)
+
+
+def test_methodologist_browses_the_list_tree_and_an_item(db, client, methodologist, tmp_path):
+    import_case_file(path=write_json(tmp_path / "c.json", rich_external()))
+    import_case_file(path=case_sample("Ordering.json"))
+    framework = framework_of(rich_external())
+    client.force_login(methodologist)
+    listing = client.get(admin_url("externalframework_changelist")).content.decode()
+    for text in ("Cambridge Lower Secondary Mathematics", "Cambridge", "2020", "ACT Holistic Framework, Math",
+                 admin_url("externalframework_import")):
+        assert text in listing
+    assert "<td class=\"field-item_count\">3</td>" in listing and "<td class=\"field-item_count\">28</td>" in listing
+    tree = client.get(admin_url("externalframework_tree", framework.pk)).content.decode()
+    # Nested in sequence order: 7Ni, then its children 7Ni.02 (sequence 1) before 7Ni.01 (sequence 2).
+    assert tree.index(">7Ni<") < tree.index(">7Ni.02<") < tree.index(">7Ni.01<")
+    assert "<details open>" in tree and 'id="external-tree-search"' in tree and "external_tree.js" in tree
+    item = ExternalItem.objects.get(human_coding_scheme="7Ni.02")
+    page = client.get(admin_url("externalitem_change", item.pk)).content.decode()
+    assert "Multiply and divide integers" in page
+    for kind in ("isChildOf", "precedes", "isRelatedTo", "ext:buildsOn"):
+        assert kind in page
+    assert "7a1e0c44-0f7b-4e53-8a0c-2f9d1b7c9e10" in page  # an end outside the package, by identifier
+    chooser = client.get("/admin/autocomplete/", {"term": "7Ni.0", "app_label": "curriculum",
+                                                  "model_name": "crosswalk", "field_name": "external_item"})
+    assert {r["text"].split()[0] for r in chooser.json()["results"]} == {"7Ni.01", "7Ni.02"}
+
+
+def test_import_through_the_admin_is_previewed_first(db, client, methodologist, tmp_path):
+    client.force_login(methodologist)
+    url = admin_url("externalframework_import")
+    snapshot = database_snapshot()
+    body = json.dumps(rich_external()).encode()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    preview = client.post(url, {"package": SimpleUploadedFile("cambridge.json", body), "preview": "1"})
+    assert preview.status_code == 200 and database_snapshot() == snapshot
+    token = preview.context["form"].initial["token"]
+    assert [preview.context["report"].counts["item"].created] == [3]
+    done = client.post(url, {"token": token, "import": "1"})
+    framework = framework_of(rich_external())
+    assert done.status_code == 302 and done["Location"] == admin_url("externalframework_tree", framework.pk)
+    assert framework.items.count() == 3
+
+    broken = client.post(url, {"package": SimpleUploadedFile("bad.json", b'{"CFDocument": {"identifier": "'
+                                                             b'1e0d2b6e-2a4c-4f4e-9a51-1c0b8f9b2a01"}}'),
+                               "preview": "1"})
+    assert broken.status_code == 200 and "&#x27;uri&#x27; is a required property" in broken.content.decode()
+
+
+def test_re_sync_and_delete_through_the_admin(db, client, methodologist, tmp_path, package_server):
+    data = rich_external()
+    write_json(tmp_path / "package.json", data)
+    external_url_import(url=f"{package_server}/package.json")
+    framework = framework_of(data)
+    data["CFItems"].pop()
+    write_json(tmp_path / "package.json", data)
+    client.force_login(methodologist)
+    url = admin_url("externalframework_import") + f"?framework={framework.pk}"
+    assert f'value="{package_server}/package.json"' in client.get(url).content.decode()
+    preview = client.post(url, {"url": f"{package_server}/package.json", "preview": "1"})
+    assert preview.context["report"].counts["item"].deprecated == 1
+    client.post(url, {"url": f"{package_server}/package.json", "import": "1"})
+    assert framework.items.filter(is_deprecated=True).count() == 1
+    response = client.post(admin_url("externalframework_delete", framework.pk), {"post": "yes"})
+    assert response.status_code == 302 and not ExternalFramework.objects.filter(pk=framework.pk).exists()
+
+
+def test_school_staff_may_browse_but_not_import_or_delete(db, client, admin_a, tmp_path):
+    import_case_file(path=write_json(tmp_path / "c.json", rich_external()))
+    framework = framework_of(rich_external())
+    client.force_login(admin_a)
+    host = {"HTTP_HOST": "school-a.localhost"}
+    listing = client.get(admin_url("externalframework_changelist"), **host)
+    assert listing.status_code == 200 and admin_url("externalframework_import") not in listing.content.decode()
+    assert client.get(admin_url("externalframework_tree", framework.pk), **host).status_code == 200
+    assert client.get(admin_url("externalframework_import"), **host).status_code == 403
+    assert client.post(admin_url("externalframework_delete", framework.pk), {"post": "yes"}, **host).status_code == 403
+    assert ExternalFramework.objects.filter(pk=framework.pk).exists()
