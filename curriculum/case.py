@@ -16,8 +16,9 @@ What CASE has no field for (the other language, the ministry order, grades) trav
 
 Import: a CFPackage becomes the GOSO JSON document of curriculum/importing.py and goes through the
 same validation, upsert and single transaction. The framework is found by the CFDocument identifier
-(ours, of either language); extensions may add to the CASE fields but never contradict them. Packages
-that are not GOSO-shaped are refused with the reason.
+(ours, of either language); extensions may add to the CASE fields but never contradict them. A package
+that is not one of ours (by identifier, or by our identifier scheme) goes to the store of external
+frameworks (curriculum/external.py), never republished under our identifiers.
 """
 
 import json
@@ -35,6 +36,7 @@ from django.utils.translation import gettext as _
 from curriculum.codes import (
     OUTCOME_CODE_RE, SECTION_CODE_RE, SUBSECTION_CODE_RE, code_sort_key, outcome_code_error, subsection_code_error,
 )
+from curriculum.external import external_package_import, package_is_ours
 from curriculum.importing import goso_document_import
 from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subject, Subsection
 from importkit.fields import Problems
@@ -141,6 +143,14 @@ LOOKUP_SQL = " UNION ALL ".join([
       if not (kind == "document" and role == "isChildOf")),
     *(f"(SELECT 'version_link', id, '{language}', 'replacedBy' FROM outcome_version_links "
       f"WHERE case_id_{language} = %(id)s AND status = 'accepted')" for language in LANGUAGES),
+    # Crosswalks to external items, published in our packages (curriculum/external_models.py).
+    *(f"(SELECT 'crosswalk', id, '{language}', 'crosswalk' FROM outcome_crosswalks WHERE case_id_{language} = %(id)s)"
+      for language in LANGUAGES),
+    # External frameworks: their own identifiers (unique indexes; a definition's per framework).
+    *(f"(SELECT '{kind}', id, '', 'object' FROM {table} WHERE identifier = %(id)s)" for kind, table in (
+        ("external_document", "external_frameworks"), ("external_item", "external_items"),
+        ("external_association", "external_associations"), ("external_definition", "external_definitions"),
+    )),
 ]) + " LIMIT 1"
 
 
@@ -795,11 +805,14 @@ def _integers_out_of_range(value, path="") -> list[str]:
 
 
 def import_case_file(*, path, subject_code: str | None = None, dry_run=False, deactivate_missing=False):
-    """Import a CASE CFPackage file (ours or another GOSO-shaped one) as a framework; all or nothing."""
+    """Import a CASE CFPackage file; all or nothing. One of our frameworks (by its CFDocument identifier)
+    updates that framework; any other package is an external framework (curriculum/external.py)."""
     source = str(path)
     try:
-        document, case_paths = goso_document_from_package(read_json_file(path), subject_code=subject_code,
-                                                          source=source)
+        data = read_json_file(path)
+        if not package_is_ours(data):
+            return external_package_import(data=data, source=source, dry_run=dry_run)
+        document, case_paths = goso_document_from_package(data, subject_code=subject_code, source=source)
     except RecursionError:
         raise ImportFileError(source, [_("the JSON is nested too deeply to be a CASE package")]) from None
     if problems := _integers_out_of_range(document):
