@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from curriculum.external_models import (
-    ExternalAssociation, ExternalDefinition, ExternalFramework, ExternalItem,
+    Crosswalk, ExternalAssociation, ExternalDefinition, ExternalFramework, ExternalItem,
 )
 from importkit.fields import Problems
 from importkit.files import ImportFileError, max_file_bytes, parse_json_bytes
@@ -618,3 +618,30 @@ def external_tree(*, framework: ExternalFramework) -> list[dict]:
                 for item in sorted(children.get(parent_id, []), key=order)]
 
     return nodes(None, 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Crosswalks: GOSO outcome -> external item (methodologists; published in our CASE packages)
+
+
+def crosswalk_create(*, outcome, external_item, association_type: str, notes: str = ""):
+    from curriculum.services import GOSO_WRITERS_ONLY, _save
+    from tenants.context import require_super_admin
+
+    require_super_admin(GOSO_WRITERS_ONLY)
+    return _save(Crosswalk(outcome=outcome, external_item=external_item, association_type=association_type,
+                           notes=notes or ""))
+
+
+def crosswalk_update(*, crosswalk, **fields):
+    from curriculum.services import goso_item_update
+
+    return goso_item_update(item=crosswalk, **fields)
+
+
+def crosswalk_delete(*, crosswalk) -> None:
+    from curriculum.services import GOSO_WRITERS_ONLY
+    from tenants.context import require_super_admin
+
+    require_super_admin(GOSO_WRITERS_ONLY)
+    crosswalk.delete()
