@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from curriculum.codes import (
     OUTCOME_CODE_RE, SECTION_CODE_RE, SUBSECTION_CODE_RE, code_sort_key, outcome_code_error, subsection_code_error,
 )
-from curriculum.external import external_package_import, package_is_ours
+from curriculum.external import external_package_import, package_is_ours, refuse_schema_problems
 from curriculum.importing import goso_document_import
 from curriculum.models import (
     Crosswalk, Framework, LearningOutcome, OutcomeVersionLink, Section, Subject, Subsection,
@@ -742,10 +742,7 @@ def goso_document_from_package(data, *, subject_code: str | None = None, source=
     Raises ImportFileError (naming `source`) for a package that is not valid CASE or not GOSO-shaped.
     """
     problems = Problems()
-    for problem in schema_problems(data):
-        problems.add(*problem.split(": ", 1))
-    if problems:
-        raise ImportFileError(source, problems)
+    refuse_schema_problems(schema_problems(data), problems=problems, source=source)
     tree = _Tree(data, problems)
     language = _language_of(tree.document)
     extension = _goso_extension(tree.document, "CFDocument", problems)

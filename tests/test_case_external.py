@@ -15,7 +15,7 @@ from django.db.utils import ProgrammingError
 
 from curriculum.case import import_case_file, package_validator
 from curriculum.external import (
-    external_framework_delete, external_package, external_url_import, package_from_url,
+    external_framework_delete, external_url_import, package_from_url,
 )
 from curriculum.external_models import ExternalAssociation, ExternalDefinition, ExternalFramework, ExternalItem
 from curriculum.importing import ImportFileError, goso_file_import
