@@ -26,15 +26,17 @@ from django.views.decorators.csrf import csrf_exempt
 
 from curriculum.case import (
     KINDS, LANGUAGES, CaseRef, _PackageWriter, _link, _ordered_siblings, case_base_url, case_object_find,
-    case_uri, document_identifier, framework_document, framework_documents, framework_last_change, framework_package,
-    item_type_definition, item_type_identifier, subject_definition, subject_identifier,
+    case_uri, document_identifier, framework_crosswalks, framework_document, framework_documents, framework_last_change,
+    framework_package, item_type_definition, item_type_identifier, subject_definition, subject_identifier,
 )
 from curriculum.case_openapi import case_openapi
 from curriculum.external import (
     external_association_served, external_documents, external_item_associations, external_item_served,
     external_package,
 )
-from curriculum.external_models import ExternalAssociation, ExternalDefinition, ExternalFramework, ExternalItem
+from curriculum.external_models import (
+    Crosswalk, ExternalAssociation, ExternalDefinition, ExternalFramework, ExternalItem,
+)
 from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subject, Subsection
 
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -359,6 +361,13 @@ def cf_association(request, identifier):
     found = case_object_find(identifier=identifier)
     if external := _external(found, "external_association"):
         return external_association_served(association=external), external.updated_at, {}
+    if found is not None and found.kind == "crosswalk":
+        crosswalk = Crosswalk.objects.select_related("outcome__framework__subject", "external_item").filter(
+            pk=found.pk).first()
+        framework = crosswalk.outcome.framework if crosswalk else None
+        if framework and framework.is_active and not framework.deleted_at and crosswalk.outcome.is_active:
+            writer = _PackageWriter(framework, found.language, case_base_url())
+            return writer.crosswalk(crosswalk), crosswalk.updated_at, {}
     ref = _found(identifier, ("document", "version_link", *KINDS), roles=("isChildOf", "isTranslationOf", "replacedBy"),
                  ref=found)
     if ref is not None and ref.kind == "version_link":
@@ -405,6 +414,8 @@ def cf_item_associations(request, identifier):
             old_outcome=row) | OutcomeVersionLink.objects.filter(
             status=OutcomeVersionLink.Status.ACCEPTED, new_outcome=row)
         associations += [writer.replaced_by(link) for link in links.select_related("old_outcome__framework", "new_outcome")]
+        associations += [writer.crosswalk(crosswalk) for crosswalk in framework_crosswalks(
+            framework=writer.framework, outcome=row)]
     return {"CFItem": writer.item(ref.kind, row), "CFAssociations": associations}, row.updated_at, {}
 
 

@@ -22,11 +22,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from curriculum.external_models import (
-    ExternalAssociation, ExternalDefinition, ExternalFramework, ExternalItem,
+    Crosswalk, ExternalAssociation, ExternalDefinition, ExternalFramework, ExternalItem,
 )
 from importkit.fields import Problems
 from importkit.files import ImportFileError, max_file_bytes, parse_json_bytes
 from tenants.context import super_admin_context
+
+
+def refuse_schema_problems(found: list[str], *, problems: Problems, source) -> None:
+    """Raise ImportFileError with the schema's problems ("json.path: reason"), if any."""
+    for problem in found:
+        problems.add(*problem.split(": ", 1))
+    if problems:
+        raise ImportFileError(source, problems)
 
 DEFINITION_KINDS = ("CFConcepts", "CFSubjects", "CFLicenses", "CFItemTypes", "CFAssociationGroupings")
 RUBRICS = "CFRubrics"
@@ -149,10 +157,7 @@ def package_check(data, *, source) -> Package:
     identifiers that name one of our objects or another framework's, isChildOf cycles)."""
     try:
         problems = Problems()
-        for problem in external_schema_problems(data):
-            problems.add(*problem.split(": ", 1))
-        if problems:
-            raise ImportFileError(source, problems)
+        refuse_schema_problems(external_schema_problems(data), problems=problems, source=source)
         package = _collect(data, problems)
         if not problems:
             _check_identity(package, problems)
@@ -491,38 +496,31 @@ def external_framework_delete(*, framework: ExternalFramework) -> dict:
     return per_model
 
 
-def external_framework_resync_url(*, framework: ExternalFramework, dry_run: bool = False) -> ExternalImportReport:
-    """Re-sync a framework from the URL it came from."""
-    if not framework.source_url:
-        raise ImportFileError(framework.title, [_("this framework was not imported from a URL; give a file or a URL")])
-    return external_url_import(url=framework.source_url, dry_run=dry_run, expected=framework.identifier)
-
-
 def external_url_import(*, url: str, dry_run: bool = False, expected: uuid.UUID | None = None):
-    """Import a package from a CFPackages URL (ours: refused, our frameworks are not mirrored from URLs)."""
-    try:
-        data = package_from_url(url)
-    except RecursionError:
-        raise ImportFileError(url, [_("the JSON is nested too deeply to be a CASE package")]) from None
-    if package_is_ours(data):
-        raise ImportFileError(url, [_("this package is one of our GOSO frameworks; import it as a file")])
-    _check_expected(data, expected, url)
-    return external_package_import(data=data, source=url, source_url=url, dry_run=dry_run)
+    """Import a package from a CFPackages URL; the URL is kept for later re-syncs."""
+    return _external_import(lambda: package_from_url(url), source=url, source_url=url, dry_run=dry_run,
+                            expected=expected)
 
 
 def external_file_import(*, path, source=None, dry_run: bool = False, expected: uuid.UUID | None = None):
-    """Import an external package from a file (ours: refused here; `import_case` imports those)."""
+    """Import an external package from a file."""
     from importkit.files import read_json_file
 
-    source = source or str(path)
+    return _external_import(lambda: read_json_file(path), source=source or str(path), source_url="",
+                            dry_run=dry_run, expected=expected)
+
+
+def _external_import(read, *, source, source_url, dry_run, expected):
+    """Read a package, refuse one of ours (`import_case` imports those into GOSO) or, on a re-sync, another
+    framework than `expected`, then import it."""
     try:
-        data = read_json_file(path)
+        data = read()
     except RecursionError:
         raise ImportFileError(source, [_("the JSON is nested too deeply to be a CASE package")]) from None
     if package_is_ours(data):
         raise ImportFileError(source, [_("this package is one of our GOSO frameworks; import it with import_case")])
     _check_expected(data, expected, source)
-    return external_package_import(data=data, source=source, dry_run=dry_run)
+    return external_package_import(data=data, source=source, source_url=source_url, dry_run=dry_run)
 
 
 def _check_expected(data, expected, source) -> None:
@@ -618,3 +616,30 @@ def external_tree(*, framework: ExternalFramework) -> list[dict]:
                 for item in sorted(children.get(parent_id, []), key=order)]
 
     return nodes(None, 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Crosswalks: GOSO outcome -> external item (methodologists; published in our CASE packages)
+
+
+def crosswalk_create(*, outcome, external_item, association_type: str, notes: str = ""):
+    from curriculum.services import GOSO_WRITERS_ONLY, _save
+    from tenants.context import require_super_admin
+
+    require_super_admin(GOSO_WRITERS_ONLY)
+    return _save(Crosswalk(outcome=outcome, external_item=external_item, association_type=association_type,
+                           notes=notes or ""))
+
+
+def crosswalk_update(*, crosswalk, **fields):
+    from curriculum.services import goso_item_update
+
+    return goso_item_update(item=crosswalk, **fields)
+
+
+def crosswalk_delete(*, crosswalk) -> None:
+    from curriculum.services import GOSO_WRITERS_ONLY
+    from tenants.context import require_super_admin
+
+    require_super_admin(GOSO_WRITERS_ONLY)
+    crosswalk.delete()

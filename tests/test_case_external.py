@@ -15,7 +15,7 @@ from django.db.utils import ProgrammingError
 
 from curriculum.case import import_case_file, package_validator
 from curriculum.external import (
-    external_framework_delete, external_package, external_url_import, package_from_url,
+    external_framework_delete, external_url_import, package_from_url,
 )
 from curriculum.external_models import ExternalAssociation, ExternalDefinition, ExternalFramework, ExternalItem
 from curriculum.importing import ImportFileError, goso_file_import
@@ -485,3 +485,91 @@ def test_school_staff_may_browse_but_not_import_or_delete(db, client, admin_a, t
     assert client.get(admin_url("externalframework_import"), **host).status_code == 403
     assert client.post(admin_url("externalframework_delete", framework.pk), {"post": "yes"}, **host).status_code == 403
     assert ExternalFramework.objects.filter(pk=framework.pk).exists()
+
+
+# Crosswalks ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def crosswalked(db, tmp_path):
+    """Our rich framework and the Cambridge one, one outcome linked to two external items."""
+    from curriculum.external import crosswalk_create
+    from curriculum.models import LearningOutcome
+
+    goso_file_import(path=write_json(tmp_path / "f.json", rich_framework()))
+    import_case_file(path=write_json(tmp_path / "c.json", rich_external()))
+    with super_admin_context():
+        outcome = LearningOutcome.objects.get(framework__code="goso_test", code="5.1.1.2")
+        first = crosswalk_create(outcome=outcome, external_item=ExternalItem.objects.get(human_coding_scheme="7Ni.01"),
+                                 association_type="exactMatchOf", notes="same skill")
+        second = crosswalk_create(outcome=outcome, external_item=ExternalItem.objects.get(human_coding_scheme="7Ni"),
+                                  association_type="isPartOf")
+    return outcome, [first, second]
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_crosswalks_are_published_as_associations_of_our_packages(client, crosswalked, language):
+    from curriculum.case import document_identifier
+
+    outcome, crosswalks = crosswalked
+    package = client.get(f"{CASE}/CFPackages/{document_identifier('goso_test', language)}").json()
+    package_validator().validate(package)
+    published = {a["identifier"]: a for a in package["CFAssociations"]
+                 if a["associationType"] in ("exactMatchOf", "isPartOf")}
+    first = published[str(getattr(crosswalks[0], f"case_id_{language}"))]
+    external = ExternalItem.objects.get(human_coding_scheme="7Ni.01")
+    assert first["originNodeURI"]["identifier"] == str(getattr(outcome, f"case_id_{language}"))
+    assert first["destinationNodeURI"] == {"title": "7Ni.01", "identifier": str(external.identifier),
+                                           "uri": external.uri}
+    assert first["notes"] == "same skill" and len(published) == 2
+    # Every published crosswalk resolves, alone and among the outcome's associations.
+    assert client.get(f"{CASE}/CFAssociations/{first['identifier']}").json() == first
+    touching = client.get(f"{CASE}/CFItemAssociations/{first['originNodeURI']['identifier']}").json()
+    assert first in touching["CFAssociations"]
+
+
+def test_crosswalks_survive_a_round_trip_of_our_package(crosswalked, tmp_path):
+    snapshot = database_snapshot()
+    report = import_case_file(path=write_json(tmp_path / "ours.json", export("goso_test", "ru")))
+    assert not report.changes_anything and database_snapshot() == snapshot
+
+
+def test_crosswalk_responses_match_the_service_description(client, crosswalked):
+    from tests.test_case_contract import check
+
+    openapi = client.get(f"{CASE}/discovery").json()
+    outcome, crosswalks = crosswalked
+    check(openapi, "/CFAssociations/{sourcedId}", client.get(f"{CASE}/CFAssociations/{crosswalks[0].case_id_kk}"))
+    check(openapi, "/CFItemAssociations/{sourcedId}", client.get(f"{CASE}/CFItemAssociations/{outcome.case_id_ru}"))
+    check(openapi, "/CFPackages/{sourcedId}", client.get(f"{CASE}/CFPackages/{framework_of(rich_external()).identifier}"))
+    check(openapi, "/CFItems/{sourcedId}", client.get(f"{CASE}/CFItems/{rich_external()['CFItems'][0]['identifier']}"))
+    check(openapi, "/CFDocuments", client.get(f"{CASE}/CFDocuments"))
+
+
+def test_methodologist_manages_crosswalks_in_the_admin_and_the_api(client, methodologist, crosswalked, admin_a):
+    from django.urls import reverse
+
+    from curriculum.external_models import Crosswalk
+    from tests.api_support import api_client
+
+    outcome, crosswalks = crosswalked
+    client.force_login(methodologist)
+    page = client.get(reverse("admin:curriculum_learningoutcome_change", args=[outcome.pk])).content.decode()
+    assert "crosswalks-TOTAL_FORMS" in page and "7Ni.01" in page
+    api = api_client(methodologist)
+    item = ExternalItem.objects.get(human_coding_scheme="7Ni.02")
+    created = api.post("/api/v1/crosswalks/", {"outcome": outcome.pk, "external_item": item.pk,
+                                               "association_type": "isRelatedTo", "notes": "partly"}, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["external_item_code"] == "7Ni.02"
+    listed = api.get("/api/v1/crosswalks/", {"outcome": outcome.pk}).json()
+    assert len(listed["results"]) == 3
+    wrong = api.post("/api/v1/crosswalks/", {"outcome": outcome.pk, "external_item": item.pk,
+                                             "association_type": "isCousinOf"}, format="json")
+    assert wrong.status_code == 400 and "association_type" in wrong.content.decode()
+    assert api.delete(f"/api/v1/crosswalks/{created.json()['id']}/").status_code == 204
+    school = api_client(admin_a, host="school-a.localhost")
+    assert school.get("/api/v1/crosswalks/").status_code == 200
+    assert school.post("/api/v1/crosswalks/", {"outcome": outcome.pk, "external_item": item.pk,
+                                               "association_type": "isRelatedTo"}, format="json").status_code == 403
+    assert Crosswalk.objects.count() == 2
