@@ -17,6 +17,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from curriculum import admin_views
 from curriculum.case_views import CaseDownloadAdminMixin
+from curriculum.external_admin import CrosswalkInline  # also registers the external frameworks' admin
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from curriculum.selectors import framework_tree, outcomes_for_alignment
 from curriculum.versions import VersionLabels, current_versions_only, framework_versions
@@ -58,7 +59,7 @@ def superseding_version(obj):
 
 class SupersededReadOnly:
     """A superseded framework version and its content are read-only for everyone (the database
-    refuses writes too, curriculum/migrations/0007); only the version tools touch them."""
+    refuses writes too, curriculum/migrations/0008_superseded_versions_read_only); only the version tools touch them."""
 
     def superseded(self, obj):
         return obj is not None and superseding_version(obj) is not None
@@ -431,6 +432,7 @@ class LearningOutcomeAdmin(SpreadsheetAdminMixin, GosoAdmin):
         ]}),
     ]
     code_column = code_column()
+    inlines = [CrosswalkInline]
 
     @admin.display(description=_("text (Russian)"), ordering="title_ru")
     def short_title(self, obj):

@@ -69,7 +69,7 @@ def _triggers():
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('curriculum', '0006_help_text_without_file_path'),
+        ('curriculum', '0007_external_frameworks'),
     ]
 
     operations = [
