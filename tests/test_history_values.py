@@ -63,6 +63,8 @@ def test_inline_alignment_change_keeps_values(teacher_a, paragraph_a, alignment_
         f"{prefix}-TOTAL_FORMS": 1, f"{prefix}-INITIAL_FORMS": 1, f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000,
         f"{prefix}-0-id": alignment_a.pk, f"{prefix}-0-paragraph": paragraph.pk, f"{prefix}-0-outcome": alignment_a.outcome_id,
         f"{prefix}-0-confidence": "0.50", f"{prefix}-0-anchor": alignment_a.anchor, f"{prefix}-0-notes": "проверено",
+        # The page's other inline (alignments to external frameworks' items), left empty.
+        "external_links-TOTAL_FORMS": 0, "external_links-INITIAL_FORMS": 0,
     }
     response = client.post(reverse("admin:textbooks_paragraph_change", args=[paragraph.pk]), form, HTTP_HOST=host)
     assert response.status_code == 302, response.context["errors"] if response.context else response
