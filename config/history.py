@@ -132,6 +132,13 @@ def history_record_change(*, user, obj, before: dict) -> LogEntry | None:
     return history_record(user=user, obj=obj, action=CHANGE, values=values) if values else None
 
 
+def set_change(*, name: str, before, after) -> list[dict]:
+    """A change of a set of things (e.g. a paragraph's outcome codes) as one old -> new value;
+    `name` is an untranslated msgid (translated when shown)."""
+    old, new = (", ".join(sorted(map(str, items))) or EMPTY for items in (before, after))
+    return [] if old == new else [{"field": name, "old": _text(old), "new": _text(new)}]
+
+
 def entry_values(entry: LogEntry) -> list[dict]:
     """The old -> new values of a log entry, field names translated (for the History page)."""
     try:
@@ -157,4 +164,4 @@ def _shown(value, translate=False) -> str:
 
 
 __all__ = ["ADDITION", "CHANGE", "DELETION", "admin_change_message", "entry_values", "history_record",
-           "history_record_change", "snapshot"]
+           "history_record_change", "set_change", "snapshot"]

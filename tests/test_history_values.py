@@ -102,3 +102,24 @@ def test_api_changes_appear_in_history_and_stay_the_schools(admin_a, admin_b, al
     with super_admin_context():
         assert Subject.objects.get(pk=subject.pk).name_kz == "Тарих"
         assert ParagraphOutcome.objects.get(pk=alignment_a.pk).notes == "из API"
+
+
+def test_api_replacing_a_paragraphs_outcomes_is_in_its_history(admin_a, alignment_a, paragraph_a, subsection, client):
+    with super_admin_context():
+        from curriculum.models import LearningOutcome
+
+        second = LearningOutcome.objects.create(
+            framework=subsection.section.framework, subsection=subsection, grade=7, code="7.2.1.2", title_ru="второе",
+        )
+    response = api_client(admin_a, host="school-a.localhost").put(
+        f"{API}/paragraphs/{paragraph_a.pk}/outcomes/", {"alignments": [{"outcome": second.pk}]}, format="json",
+    )
+    assert response.status_code == 200, response.content
+    [entry] = log_of(paragraph_a, tenant_context(school_id=admin_a.school_id))
+    assert json.loads(entry.change_message)[0]["changed"]["values"] == [
+        {"field": "learning outcomes", "old": "7.2.1.1", "new": "7.2.1.2"}
+    ]
+    client.force_login(admin_a)
+    with translation.override("ru"):
+        page = client.get(reverse("admin:textbooks_paragraph_history", args=[paragraph_a.pk]), HTTP_HOST="school-a.localhost")
+    assert "<strong>Цели обучения</strong>: <del>7.2.1.1</del> → <ins>7.2.1.2</ins>" in page.content.decode()

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from apikit.errors import ErrorSerializer
 from apikit.schema import ERROR_DESCRIPTIONS
 from apikit.views import ApiViewSet
-from config.history import ADDITION, DELETION, history_record, history_record_change, snapshot
+from config.history import ADDITION, CHANGE, DELETION, history_record, history_record_change, set_change, snapshot
 from config.roles import ALIGN, FORK
 from curriculum.models import LearningOutcome
 from textbooks import selectors, services
@@ -101,8 +101,13 @@ class ParagraphOutcomesViewSet(mixins.ListModelMixin, ApiViewSet):
         paragraph = self.get_object()
         body = serializers.AlignmentsReplaceSerializer(data=request.data, context={"paragraph": paragraph})
         body.is_valid(raise_exception=True)
+        before = [alignment.outcome.code for alignment in selectors.paragraph_alignments(context=self.tenant_context, paragraph=paragraph)]
         services.alignments_replace(paragraph=paragraph, items=body.validated_data["alignments"], created_by=request.user)
         alignments = selectors.paragraph_alignments(context=self.tenant_context, paragraph=paragraph)
+        # The paragraph's History shows the set of outcome codes before and after.
+        after = [item["outcome"].code for item in body.validated_data["alignments"]]
+        if values := set_change(name="learning outcomes", before=before, after=after):
+            history_record(user=request.user, obj=paragraph, action=CHANGE, values=values)
         return Response(serializers.ParagraphAlignmentsSerializer({"alignments": alignments}).data)
 
 
