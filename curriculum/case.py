@@ -861,6 +861,7 @@ def import_case_file(*, path, subject_code: str | None = None, dry_run=False, de
         if not package_is_ours(data):
             return external_package_import(data=data, source=source, dry_run=dry_run)
         document, case_paths = goso_document_from_package(data, subject_code=subject_code, source=source)
+        del data  # not needed while the document is written: a lower peak of memory
     except RecursionError:
         raise ImportFileError(source, [_("the JSON is nested too deeply to be a CASE package")]) from None
     if problems := _integers_out_of_range(document):

@@ -474,29 +474,33 @@ def _import(package: Package, report: ExternalImportReport, *, source_url: str, 
         wanted[identifier] = values
     _sync(ExternalAssociation, existing=existing(ExternalAssociation, lambda row: row.identifier), wanted=wanted,
           fixed={"framework": framework}, counts=report.counts["association"], dry_run=False)
-    _set_parents(framework, package, parents)
+    _set_parents(items, parents)
     if report.changes_anything and not report.is_new:
         # A re-sync that changes nothing writes nothing (idempotent, like every import here).
         ExternalFramework.objects.filter(pk=framework.pk).update(last_synced_at=timezone.now())
 
 
-def _set_parents(framework: ExternalFramework, package: Package, parents: dict) -> None:
-    """Items' parent links from their isChildOf associations, set-based (two statements, each array bound
-    once); only rows whose parent really changes are written. Deprecated items keep their last parent."""
-    children = [child for child, (parent, _sequence) in parents.items() if parent is not None]
-    arguments = {"framework": framework.pk, "children": children,
-                 "parents": [parents[child][0] for child in children], "items": list(package.items)}
-    with connection.cursor() as cursor:
-        cursor.execute("""
-            UPDATE external_items AS child SET parent_id = parent.id
-            FROM unnest(%(children)s::uuid[], %(parents)s::uuid[]) AS link(child, parent)
-            JOIN external_items AS parent ON parent.identifier = link.parent
-            WHERE child.identifier = link.child AND child.framework_id = %(framework)s
-              AND child.parent_id IS DISTINCT FROM parent.id""", arguments)
-        cursor.execute("""
-            UPDATE external_items SET parent_id = NULL
-            WHERE framework_id = %(framework)s AND parent_id IS NOT NULL
-              AND identifier = ANY(%(items)s::uuid[]) AND NOT identifier = ANY(%(children)s::uuid[])""", arguments)
+def _set_parents(items: dict, parents: dict) -> None:
+    """Items' parent links from their isChildOf associations: computed here from the rows' primary keys and
+    written in one statement by primary key (only rows whose parent really changes). Deprecated items keep
+    their last parent."""
+    pks = {identifier: row.pk for identifier, row in items.items()}
+    changes = {}
+    for identifier, row in items.items():
+        if identifier not in parents and not row.is_deprecated:
+            wanted = None
+        elif identifier in parents:
+            wanted = pks.get(parents[identifier][0])
+        else:
+            continue
+        if row.parent_id != wanted:
+            changes[row.pk] = wanted
+    if changes:
+        with connection.cursor() as cursor:
+            cursor.execute("""
+                UPDATE external_items SET parent_id = link.parent
+                FROM unnest(%(ids)s::bigint[], %(parents)s::bigint[]) AS link(id, parent)
+                WHERE external_items.id = link.id""", {"ids": list(changes), "parents": list(changes.values())})
 
 
 def external_framework_delete(*, framework: ExternalFramework) -> dict:
