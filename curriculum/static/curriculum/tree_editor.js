@@ -56,6 +56,18 @@
   });
   dialog.addEventListener("close", function () { if (opener) opener.focus(); });
 
+  /* Keyboard: every item is focusable; Alt+ArrowUp / Alt+ArrowDown move it among its siblings. */
+  document.querySelectorAll(".goso-node-tools").forEach(function (tools) {
+    var item = tools.parentElement;
+    item.tabIndex = 0;
+    item.setAttribute("aria-keyshortcuts", "Alt+ArrowUp Alt+ArrowDown");
+    item.addEventListener("keydown", function (event) {
+      if (!event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown") || event.target !== item) return;
+      event.preventDefault();
+      tools.querySelector("button[value^='" + (event.key === "ArrowUp" ? "up:" : "down:") + "']").click();
+    });
+  });
+
   /* Drag and drop: post one operation, then reload (the server answers with a redirect to the tree). */
   function post(fields) {
     var data = new FormData();
