@@ -13,17 +13,10 @@ from curriculum.models import LearningOutcome, Section, Subsection
 from tenants.context import super_admin_context
 from tests.e2e.conftest import e2e_db
 from tests.e2e.test_admin_browser import sign_in
+from tests.e2e.test_csp_browser import violations  # noqa: F401 (the fixture: CSP violations and page errors)
 from textbooks.models import ParagraphOutcome
 
 pytestmark = [pytest.mark.e2e, e2e_db]
-
-
-@pytest.fixture
-def violations(page):
-    found = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and found.append(message.text))
-    page.on("pageerror", lambda error: found.append(str(error)))
-    return found
 
 
 @pytest.fixture
