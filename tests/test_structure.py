@@ -290,6 +290,12 @@ def test_structure_posts_from_the_tree(client, methodologist, branch, framework,
     with super_admin_context():
         assert LearningOutcome.objects.get(pk=outcome.pk).is_active is False
         assert Section.objects.filter(pk=branch.pk).values_list("name_ru", "name_kz").get() == ("Культура", "Мәдениет")
+    # Adding in place: an outcome of grade 7 to 2.1 (the next free number), a section to the framework.
+    client.post(url, {"op": "add", "kind": "subsection", "id": outcome.subsection_id, "grade": "7", "text_ru": "новая цель"})
+    client.post(url, {"op": "add", "kind": "framework", "id": framework.pk, "text_ru": "Новый раздел", "text_kz": "Жаңа бөлім"})
+    with super_admin_context():
+        assert LearningOutcome.objects.get(framework=framework, title_ru="новая цель").code == "7.2.1.3"
+        assert Section.objects.filter(framework=framework, code="4").values_list("name_ru", "name_kz").get() == ("Новый раздел", "Жаңа бөлім")
     # An empty Russian name is refused with a message, nothing saved.
     before = database_snapshot()
     refused = client.post(url, {"op": "edit", "kind": "section", "id": branch.pk, "text_ru": " "}, follow=True)
