@@ -56,6 +56,33 @@
   });
   dialog.addEventListener("close", function () { if (opener) opener.focus(); });
 
+  /* Each row's buttons: a copy of #goso-tools with its kind, id and code (one copy in the page, not one per row). */
+  var toolsTemplate = document.getElementById("goso-tools");
+  document.querySelectorAll(".goso-node-tools").forEach(function (tools) {
+    var row = tools.dataset;
+    var fragment = toolsTemplate.content.cloneNode(true);
+    fragment.querySelectorAll("[data-kinds], [data-state]").forEach(function (element) {
+      var kinds = element.getAttribute("data-kinds"), state = element.getAttribute("data-state");
+      if ((kinds && kinds.split(" ").indexOf(row.kind) < 0) || (state && state !== (row.active ? "active" : "inactive"))) {
+        element.remove();
+      }
+    });
+    fragment.querySelectorAll("*").forEach(function (element) {
+      Array.prototype.forEach.call(element.attributes, function (attribute) {
+        if (attribute.value.indexOf("__") >= 0) {
+          attribute.value = attribute.value.replace(/__KIND__/g, row.kind).replace(/__ID__/g, row.id).replace(/__CODE__/g, row.code);
+        }
+      });
+    });
+    var edit = fragment.querySelector("[data-op=edit]");
+    edit.dataset.textRu = row.textRu;
+    edit.dataset.textKz = row.textKz;
+    var move = fragment.querySelector("[data-op=move]");
+    if (move) move.dataset.parent = row.parent;
+    tools.setAttribute("aria-label", toolsTemplate.dataset.groupLabel.replace(/__CODE__/g, row.code));
+    tools.appendChild(fragment);
+  });
+
   /* Keyboard: every item is focusable; Alt+ArrowUp / Alt+ArrowDown move it among its siblings. */
   document.querySelectorAll(".goso-node-tools").forEach(function (tools) {
     var item = tools.parentElement;
