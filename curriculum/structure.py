@@ -149,13 +149,21 @@ def _refuse_outcome_collisions(framework, changes: list[CodeChange]) -> None:
         )
 
 
+# The cross-table code rules (deferrable constraint triggers, curriculum/migrations/0002): a branch is
+# half renamed between two statements. Named, so that no other constraint's mode changes.
+CODE_RULES = (
+    "learning_outcomes_place", "goso_subsections_outcome_places", "goso_sections_outcome_places",
+    "goso_subsections_code", "goso_sections_subsection_codes",
+)
+
+
 def _apply(changes: list[CodeChange], *, parent: tuple[models.Model, str, int] | None = None) -> list[CodeChange]:
-    """Write the codes (and a moved row's new parent) in one transaction. The cross-table code rules
-    are deferrable constraint triggers: deferred while the branch is half renamed, checked before
-    the block ends."""
+    """Write the codes (and a moved row's new parent) in one transaction, the code rules checked
+    once everything is written, before the block ends."""
+    rules = ", ".join(CODE_RULES)
     with user_errors_from_database(), transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor.execute(f"SET CONSTRAINTS {rules} DEFERRED")
         if parent is not None:
             row, field, value = parent
             type(row).objects.filter(pk=row.pk).update(**{field: value})
@@ -164,7 +172,7 @@ def _apply(changes: list[CodeChange], *, parent: tuple[models.Model, str, int] |
             if rows:
                 model.objects.bulk_update(rows, ["code"], batch_size=1000)
         with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"SET CONSTRAINTS {rules} IMMEDIATE")
     return changes
 
 

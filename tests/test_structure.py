@@ -314,3 +314,14 @@ def test_tree_page_is_an_editor_only_for_methodologists(client, methodologist, a
     assert "tree_editor.js" not in school_page.content.decode()
     assert client.post(reverse("admin:curriculum_framework_structure", args=[framework.pk]),
                        {"op": f"deactivate:section:{branch.pk}"}, HTTP_HOST="school-a.localhost").status_code == 403
+
+
+def test_the_code_rules_are_checked_before_the_service_returns(branch, framework):
+    """The deferred rules fire inside the service, not at some later commit: a broken plan is refused
+    there, with the rule's message, and nothing of it stays."""
+    before = database_snapshot()
+    broken = [structure.CodeChange("section", branch.pk, "2", "4", "")]  # the subsections left as 2.x
+    with super_admin_context(), pytest.raises(ValidationError) as refusal:
+        structure._apply(broken)
+    assert "does not start with its section code" in " ".join(refusal.value.messages)
+    assert database_snapshot() == before
