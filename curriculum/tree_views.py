@@ -4,10 +4,11 @@ back to the tree with a message in the user's language; the drag and drop of
 static/curriculum/tree_editor.js posts the same forms as the buttons."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from curriculum import structure
@@ -62,10 +63,20 @@ def _changes_message(changes) -> str:
     return gettext("Codes changed: %(changes)s.") % {"changes": shown} if changes else gettext("No code changed.")
 
 
+def _field_label(name: str) -> str:
+    """A model field's name as the user knows it ("name (Russian)", not name_ru)."""
+    for model in structure.KINDS.values():
+        try:
+            return capfirst(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            continue
+    return name
+
+
 def _refusal_text(refusal: ValidationError) -> str:
     if hasattr(refusal, "error_dict"):
         return "; ".join(
-            f"{field}: {' '.join(errors)}" if field != "__all__" else " ".join(errors)
+            f"{_field_label(field)}: {' '.join(errors)}" if field != "__all__" else " ".join(errors)
             for field, errors in refusal.message_dict.items()
         )
     return " ".join(refusal.messages)
