@@ -5,7 +5,7 @@ deactivates sections, subsections and outcomes.
 Codes follow curriculum/codes.py: renumbering a section or subsection re-derives every code below it
 (section 1 -> 3: subsection 1.2 -> 3.2, outcome 7.1.2.4 -> 7.3.2.4), moving an outcome or subsection
 gives it the next free number under its new parent. Rows keep their ids, so alignments, version links
-and CASE identifiers (kept by the database, migration 0007) stay with them. Sibling order is the
+and CASE identifiers (kept by the database, migration stable_case_identifiers) stay with them. Sibling order is the
 `display_order` (CASE listEnumeration); codes are never reshuffled by a drag.
 
 Only the super-admin (methodologist) context may do any of it (row-level security refuses others

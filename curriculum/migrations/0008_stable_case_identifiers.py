@@ -114,7 +114,7 @@ def _previous_identifiers():
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("curriculum", "0006_help_text_without_file_path"),
+        ("curriculum", "0007_external_frameworks"),
     ]
 
     operations = [
