@@ -108,3 +108,20 @@ def test_methodologist_moves_an_outcome_by_drag_and_drop_and_reorders_by_keyboar
         dialog.locator("input[type=submit]").press("Enter")
     assert outcome_codes(page, "2.1") == ["7.2.1.2", "7.2.1.3"]
     assert violations == []
+
+
+def test_methodologist_reorders_sections_by_drag_and_drop(page, site, screenshot, violations, methodologist, tree, section):
+    sign_in(page, site("/admin/login/"), methodologist)
+    page.goto(site(f"/admin/curriculum/framework/{tree.pk}/tree/"))
+    with super_admin_context():
+        other = Section.objects.get(framework=tree, code="3")
+    tables = page.locator("table.goso-tree")
+    assert tables.evaluate_all("tables => tables.map(table => table.id)") == [f"section-{section.pk}", f"section-{other.pk}"]
+
+    page.locator(f"#section-{other.pk} caption .goso-handle").drag_to(page.locator(f"#section-{section.pk} caption"))
+    expect(page.locator(".messagelist")).to_be_visible()
+    assert tables.evaluate_all("tables => tables.map(table => table.id)") == [f"section-{other.pk}", f"section-{section.pk}"]
+    screenshot("structure_editor_sections_reordered")
+    with super_admin_context():  # the order is the display order; codes stay
+        assert list(Section.objects.filter(framework=tree).order_by("display_order").values_list("code", flat=True)) == ["3", "2"]
+    assert violations == []
