@@ -354,3 +354,123 @@ def test_a_school_edit_through_the_api_marks_the_copy_customised(source, school_
     response = client.post("/api/v1/alignments/", {"paragraph": paragraph.pk, "outcome": outcomes[2].pk}, format="json")
     assert response.status_code == 201, response.content
     assert customised(fork)
+
+
+# REST API (textbooks/api/fork_updates.py).
+
+def test_api_review_and_apply(diverged, admin_a):
+    client = api_client(admin_a, host="school-a.localhost")
+    url = f"/api/v1/textbooks/{diverged.pk}/fork-update"
+
+    review = client.get(f"{url}/review/").json()
+    assert (review["copied_version"], review["source_version"], review["update_available"], review["base_known"]) == (1, 2, True, True)
+    items = {item["key"]: item for item in review["items"]}
+    assert {key: item["status"] for key, item in items.items()} == statuses(fork_update_review_as(diverged))
+    conflict = items["2.2001"]
+    assert (conflict["conflict"], conflict["base"]["title"], conflict["theirs"]["title"], conflict["ours"]["title"]) == (
+        True, "Параграф 1", "Глобальное название", "Наше название",
+    )
+    assert items["4"]["base"] is None and items["4"]["ours"] is None
+
+    response = client.post(f"{url}/apply/", {
+        "decisions": [{"chapter": 2, "paragraph": 2001, "take": "ours"}, {"chapter": 1, "paragraph": 1003, "take": "theirs"}],
+        "take_all_non_conflicting": False, "mark_reviewed": True, "source_version": 2,
+    }, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"taken": 1, "kept": 6, "pending": 0, "reviewed": True}
+    after = client.get(f"{url}/review/").json()
+    assert (after["copied_version"], after["update_available"]) == (2, False)
+    assert all(not item["pending"] for item in after["items"])
+
+
+def fork_update_review_as(fork):
+    with tenant_context(school_id=fork.school_id):
+        return fork_update_review(fork=fork)
+
+
+def test_api_apply_refuses_unknown_items_and_undecided_conflicts(diverged, admin_a):
+    client = api_client(admin_a, host="school-a.localhost")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    url = f"/api/v1/textbooks/{diverged.pk}/fork-update/apply/"
+    with tenant_context(school_id=diverged.school_id):
+        before = content_of(diverged)
+
+    error = assert_error(client.post(url, {"decisions": [{"chapter": 7, "paragraph": 7001, "take": "theirs"}]}, format="json"), 400, "invalid", ["decisions"])
+    assert "paragraph 7001 of chapter 7" in error["fields"]["decisions"][0]
+    error = assert_error(client.post(url, {"take_all_non_conflicting": True, "mark_reviewed": True}, format="json"), 400, "invalid", ["decisions"])
+    assert "Decide each conflict" in error["fields"]["decisions"][0] and "paragraph 2001 of chapter 2" in error["fields"]["decisions"][0]
+    assert_error(client.post(url, {"decisions": [{"chapter": 1, "paragraph": 1003, "take": "maybe"}]}, format="json"), 400, "invalid", ["decisions.0.take"])
+    assert_error(client.post(url, {"decisions": [{"chapter": 1, "paragraph": 1003, "take": "theirs"}], "source_version": 1}, format="json"), 400, "invalid", ["source_version"])
+    with tenant_context(school_id=diverged.school_id):
+        assert content_of(diverged) == before
+
+
+def test_api_apply_is_for_the_copys_school_administrators(diverged, source, admin_b, teacher_a):
+    body = {"take_all_non_conflicting": True}
+    other = api_client(admin_b, host="school-b.localhost")
+    for path in ("review/", "apply/"):
+        call = other.get if path == "review/" else other.post
+        assert_error(call(f"/api/v1/textbooks/{diverged.pk}/fork-update/{path}", body, format="json"), 404, "not_found")
+    teacher = api_client(teacher_a, host="school-a.localhost")
+    assert teacher.get(f"/api/v1/textbooks/{diverged.pk}/fork-update/review/").status_code == 200
+    assert_error(teacher.post(f"/api/v1/textbooks/{diverged.pk}/fork-update/apply/", body, format="json"), 403)
+    assert_error(api_client(admin_b, host="school-b.localhost").get(f"/api/v1/textbooks/{source.pk}/fork-update/review/"), 404)
+
+
+# Admin: the list's column and filter, the copy offered once, the review page.
+
+def test_admin_list_shows_and_filters_copies_with_updates(diverged, source, textbook_a, admin_a, client):
+    client.force_login(admin_a)
+    url = reverse("admin:textbooks_textbook_changelist")
+    page = client.get(url, **SCHOOL_A)
+    review_url = reverse("admin:textbooks_textbook_fork_update", args=[diverged.pk])
+    assert review_url in page.content.decode()
+    assert [row.pk for row in client.get(url, {"update": "yes"}, **SCHOOL_A).context["cl"].result_list] == [diverged.pk]
+    assert diverged.pk not in [row.pk for row in client.get(url, {"update": "no"}, **SCHOOL_A).context["cl"].result_list]
+
+
+def test_admin_offers_the_copy_only_once(source, school_a, admin_a, client):
+    client.force_login(admin_a)
+    url = reverse("admin:textbooks_textbook_change", args=[source.pk])
+    assert "Copy into my school" in client.get(url, **SCHOOL_A).content.decode()
+    fork = fork_of(source, school_a)
+    page = client.get(url, **SCHOOL_A).content.decode()
+    assert "Copy into my school" not in page
+    assert reverse("admin:textbooks_textbook_change", args=[fork.pk]) in page
+    response = client.post(reverse("admin:textbooks_textbook_changelist"), {
+        "action": "fork_into_school", "_selected_action": [source.pk],
+    }, follow=True, **SCHOOL_A)
+    text = " ".join(str(message) for message in response.context["messages"])
+    assert "already has a copy" in text and reverse("admin:textbooks_textbook_change", args=[fork.pk]) in text
+
+
+def test_admin_review_page_applies_decisions(diverged, admin_a, client):
+    client.force_login(admin_a)
+    url = reverse("admin:textbooks_textbook_fork_update", args=[diverged.pk])
+    page = client.get(url, **SCHOOL_A)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="decide-2.2001"' in html and 'value="1.1003"' in html
+    assert "Наше название" in html and "Глобальное название" in html and "goso-fu-conflict" in html
+
+    # Marking reviewed with the conflict undecided: refused, nothing changes.
+    response = client.post(url, {"action": "reviewed", "take": ["1.1003"], "source_version": "2"}, follow=True, **SCHOOL_A)
+    assert "Decide each conflict" in " ".join(str(m) for m in response.context["messages"])
+    with tenant_context(school_id=diverged.school_id):
+        assert not Paragraph.objects.filter(chapter__textbook=diverged, number=1003).exists()
+
+    response = client.post(url, {"action": "all", "decide-2.2001": "theirs", "source_version": "2"}, **SCHOOL_A)
+    assert response.status_code == 302
+    with tenant_context(school_id=diverged.school_id):
+        fork = Textbook.objects.get(pk=diverged.pk)
+        assert paragraph_of(fork, 2001).title == "Глобальное название"
+        assert fork.source_version == 2
+    assert "Up to date" in client.get(url, **SCHOOL_A).content.decode()
+
+
+def test_admin_review_page_is_read_only_for_teachers(diverged, teacher_a, client):
+    client.force_login(teacher_a)
+    url = reverse("admin:textbooks_textbook_fork_update", args=[diverged.pk])
+    page = client.get(url, **SCHOOL_A)
+    assert page.status_code == 200 and "decide-2.2001" not in page.content.decode()
+    assert client.post(url, {"action": "all"}, **SCHOOL_A).status_code == 403

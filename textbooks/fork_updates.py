@@ -157,6 +157,11 @@ class ForkReview:
         return [item for item in self.items if item.pending]
 
     @property
+    def changes(self) -> list[Item]:
+        """Every chapter and paragraph that differs on some side."""
+        return [item for item in self.items if item.status != Status.UNCHANGED]
+
+    @property
     def conflicts(self) -> list[Item]:
         return [item for item in self.items if item.conflict]
 
