@@ -122,8 +122,8 @@ class ForkApplyView(_ForkUpdateView):
                 mark_reviewed=options["mark_reviewed"], source_version=options.get("source_version"),
             )
         except DjangoValidationError as refusal:
-            field = "source_version" if refusal.code == "source_changed" else "decisions"
             if refusal.code == "not_a_copy":
-                raise exceptions.NotFound(refusal.messages[0]) from refusal
+                raise exceptions.ValidationError(refusal.messages) from refusal
+            field = "source_version" if refusal.code == "source_changed" else "decisions"
             raise exceptions.ValidationError({field: refusal.messages}) from refusal
         return Response(ApplyReportSerializer(report).data)
