@@ -243,7 +243,7 @@ def _normalise(decisions) -> dict[str, str]:
             key = item_key(*key)
         if decision not in (THEIRS, OURS):
             raise ValidationError(
-                _("Decide %(item)s with “theirs” (take the global version) or “ours” (keep this copy's).")
+                _("Decide with “theirs” (take the global version) or “ours” (keep this copy's): %(item)s.")
                 % {"item": item_label(key)},
                 code="invalid_decision",
             )
@@ -267,7 +267,7 @@ def _decide(review: ForkReview, decisions, *, take_all_non_conflicting: bool, ma
             inside = [other for other in pending if other.startswith(f"{key}.")]
             if kept := [other for other in inside if chosen.get(other) == OURS]:
                 raise ValidationError(
-                    _("%(chapter)s is removed as in the global textbook, but %(items)s would be kept: decide them alike.")
+                    _("Decide alike a chapter removed in the global textbook and its paragraphs: %(chapter)s taken over, %(items)s kept.")
                     % {"chapter": item_label(key), "items": _labels(kept)},
                     code="inconsistent_decisions",
                 )
@@ -294,7 +294,7 @@ def _decide(review: ForkReview, decisions, *, take_all_non_conflicting: bool, ma
         if decision == THEIRS and item.paragraph_number is not None and item.theirs is not None and item.ours is None:
             if chapter not in our_chapters and chosen.get(chapter) != THEIRS:
                 raise ValidationError(
-                    _("%(item)s cannot be taken over without its chapter: take %(chapter)s as well.")
+                    _("A paragraph cannot be taken over without its chapter; take both: %(item)s, %(chapter)s.")
                     % {"item": item_label(key), "chapter": item_label(chapter)},
                     code="missing_chapter",
                 )
