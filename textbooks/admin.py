@@ -119,7 +119,7 @@ class ChapterInline(ProjectInline, admin.TabularInline):
 @admin.register(Textbook)
 class TextbookAdmin(ProjectAdmin):
     menu_order = 60
-    list_display = ["title", "subject", "grade_level", "language", owner, "global_textbook", "update", "chapter_count", "is_active"]
+    list_display = ["title", "subject", "grade_level", "language", owner, "update", "global_textbook", "chapter_count", "is_active"]
     list_filter = [OwnerFilter, UpdateAvailableFilter, "subject", "grade_level", "language", "is_active"]
     list_select_related = ["subject", "school", "global_textbook"]
     search_fields = ["title", "author", "isbn"]

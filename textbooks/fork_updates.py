@@ -115,7 +115,7 @@ class Item:
 
     @property
     def title(self) -> str:
-        return (self.theirs or self.ours or self.base)["title"]
+        return (self.ours or self.theirs or self.base)["title"]
 
     @property
     def label(self) -> str:
