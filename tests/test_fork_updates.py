@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -474,3 +475,27 @@ def test_admin_review_page_is_read_only_for_teachers(diverged, teacher_a, client
     page = client.get(url, **SCHOOL_A)
     assert page.status_code == 200 and "decide-2.2001" not in page.content.decode()
     assert client.post(url, {"action": "all"}, **SCHOOL_A).status_code == 403
+
+
+def apply_queries(subject, school, outcome, paragraphs):
+    """Statements of taking over a change of every paragraph (content, one more alignment, one paragraph
+    removed and one added per chapter) of a copy of `paragraphs` per chapter."""
+    with super_admin_context():
+        source = make_textbook(subject, title=f"Учебник {paragraphs}", chapters=2, paragraphs=paragraphs)
+    fork = fork_of(source, school)
+    with super_admin_context():
+        backdate(source)
+        Paragraph.objects.filter(chapter__textbook=source).update(content="новый текст")
+        for paragraph in Paragraph.objects.filter(chapter__textbook=source):
+            ParagraphOutcome.objects.create(paragraph=paragraph, outcome=outcome)
+        for chapter in Chapter.objects.filter(textbook=source):
+            Paragraph.objects.filter(chapter=chapter, number=chapter.number * 1000 + 1).delete()
+            Paragraph.objects.create(chapter=chapter, number=chapter.number * 1000 + 999, title="Новый")
+    with tenant_context(school_id=school.pk), CaptureQueriesContext(connection) as queries:
+        report = fork_update_apply(fork=fork, take_all_non_conflicting=True)
+    assert report.reviewed and report.taken == 2 * paragraphs + 2
+    return len(queries)
+
+
+def test_applying_costs_the_same_statements_whatever_the_size(subject, school_a, outcome):
+    assert apply_queries(subject, school_a, outcome, 3) == apply_queries(subject, school_a, outcome, 12)
