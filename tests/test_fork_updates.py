@@ -499,3 +499,11 @@ def apply_queries(subject, school, outcome, paragraphs):
 
 def test_applying_costs_the_same_statements_whatever_the_size(subject, school_a, outcome):
     assert apply_queries(subject, school_a, outcome, 3) == apply_queries(subject, school_a, outcome, 12)
+
+
+def test_admin_review_page_refuses_made_up_items(diverged, admin_a, client):
+    client.force_login(admin_a)
+    url = reverse("admin:textbooks_textbook_fork_update", args=[diverged.pk])
+    response = client.post(url, {"action": "selected", "take": ["x.1; drop"], "decide-1.a": "theirs"}, follow=True, **SCHOOL_A)
+    assert response.status_code == 200
+    assert "no pending change" in " ".join(str(m) for m in response.context["messages"])

@@ -19,6 +19,7 @@ Services take keyword-only arguments and apply in one transaction; row-level sec
 lock and write only its own copy.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -41,6 +42,7 @@ PARAGRAPH_FIELDS = (
 ALIGNMENT_FIELDS = ("confidence", "anchor", "notes")
 
 THEIRS, OURS = "theirs", "ours"
+KEY = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})?", re.ASCII)
 
 
 class Status(models.TextChoices):
@@ -241,6 +243,11 @@ def _normalise(decisions) -> dict[str, str]:
     for key, decision in (decisions or {}).items():
         if isinstance(key, tuple):
             key = item_key(*key)
+        if not KEY.fullmatch(str(key)):
+            raise ValidationError(
+                _("There is no pending change of the global textbook for: %(items)s.") % {"items": str(key)[:50]},
+                code="unknown_item",
+            )
         if decision not in (THEIRS, OURS):
             raise ValidationError(
                 _("Decide with “theirs” (take the global version) or “ours” (keep this copy's): %(item)s.")
