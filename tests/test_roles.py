@@ -169,6 +169,8 @@ API_REQUESTS.update({
         ("get", "textbooks/{o.textbook_a.pk}/external-coverage/?framework={o.crosswalk.external_item.framework_id}", None),
     ],
     ("textbooks.textbook", FORK): [("post", "textbooks/{o.global_textbook.pk}/fork/", {"school": "{o.school_a.pk}"})],
+    # Applying an update of the global textbook to a copy (textbook_a is none: a 400 once allowed).
+    ("textbooks.textbook", CHANGE): [("post", "textbooks/{o.textbook_a.pk}/fork-update/apply/", {})],
     ("textbooks.chapter", VIEW): [("get", "chapters/", None), ("get", "chapters/{o.chapter_a.pk}/", None)],
     ("textbooks.paragraph", VIEW): [
         ("get", "paragraphs/", None), ("get", "paragraphs/{o.paragraph_a.pk}/", None),
