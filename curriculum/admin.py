@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy as _
 
-from curriculum import admin_views
+from curriculum import admin_views, tree_views
 from curriculum.case_views import CaseDownloadAdminMixin
 from curriculum.external_admin import CrosswalkInline  # also registers the external frameworks' admin
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
@@ -59,7 +59,7 @@ def superseding_version(obj):
 
 class SupersededReadOnly:
     """A superseded framework version and its content are read-only for everyone (the database
-    refuses writes too, curriculum/migrations/0008_superseded_versions_read_only); only the version tools touch them."""
+    refuses writes too, curriculum/migrations/0009_superseded_versions_read_only); only the version tools touch them."""
 
     def superseded(self, obj):
         return obj is not None and superseding_version(obj) is not None
@@ -290,6 +290,9 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
         versions = [
             path("<int:object_id>/new-version/", view(admin_views.new_version_view), name="curriculum_framework_new_version"),
             path("<int:object_id>/version-links/", view(admin_views.version_links_view), name="curriculum_framework_version_links"),
+            # The tree's editor (curriculum/tree_views.py).
+            path("<int:object_id>/tree/structure/", view(tree_views.tree_structure_view), name="curriculum_framework_structure"),
+            path("<int:object_id>/tree/renumber/", view(tree_views.tree_renumber_view), name="curriculum_framework_renumber"),
             path("<int:object_id>/compare/", view(admin_views.version_compare_view), name="curriculum_framework_compare"),
         ]
         return [tree, *versions, *super().get_urls()]
@@ -307,6 +310,9 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
             "tree": framework_tree(framework=framework),
             "language_kz": request.LANGUAGE_CODE == "kk",
         }
+        if tree_views.framework_editable(self, request, framework):
+            context.update(tree_views.tree_editor_context(framework))
+            return TemplateResponse(request, "admin/curriculum/framework/tree_editor.html", context)
         return TemplateResponse(request, "admin/curriculum/framework/tree.html", context)
 
 

@@ -81,7 +81,7 @@ def _triggers():
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('curriculum', '0007_external_frameworks'),
+        ("curriculum", "0008_stable_case_identifiers"),
     ]
 
     operations = [
