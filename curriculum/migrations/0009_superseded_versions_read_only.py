@@ -4,8 +4,8 @@ from django.db import migrations
 # its sections, subsections and outcomes cannot be added, changed or deleted, and of the framework
 # itself only the lifecycle fields the version tools write (validity, active, deleted) may change.
 # The admin shows such a version read-only with the reason; this refuses every other writer too
-# (API, imports, scripts). Set-based: one check per statement (not per row), an indexed lookup; a
-# statement that rewrites rows to the same values (the CASE identifier cascade) passes.
+# (API, imports, scripts). Set-based per statement over the rows it really changed (a statement that
+# rewrites a row to the same values, like the CASE identifier cascade, passes), one indexed lookup.
 BOOKKEEPING = "ARRAY['updated_at', 'case_id_ru', 'case_id_kk', 'case_translation_id', 'case_link_ru', 'case_link_kk']"
 LIFECYCLE = (
     "ARRAY['updated_at', 'valid_from', 'valid_to', 'is_active', 'deleted_at', 'previous_version_id', "
@@ -15,41 +15,29 @@ LIFECYCLE = (
 REFUSE_CONTENT = f"""
 CREATE FUNCTION goso_refuse_superseded_content() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+    parent_key text := CASE TG_TABLE_NAME WHEN 'goso_subsections' THEN 'section_id' ELSE 'framework_id' END;
     parents bigint[];
     superseded text;
 BEGIN
-    -- The parents (frameworks, or sections for subsections) of every row the statement touched:
-    -- plain columns, so the common case (a current version) costs one lookup per statement.
-    IF TG_TABLE_NAME = 'goso_subsections' THEN
-        IF TG_OP = 'INSERT' THEN
-            SELECT array_agg(DISTINCT section_id) INTO parents FROM new_rows;
-        ELSIF TG_OP = 'DELETE' THEN
-            SELECT array_agg(DISTINCT section_id) INTO parents FROM old_rows;
-        ELSE
-            SELECT array_agg(DISTINCT section_id) INTO parents
-            FROM (SELECT section_id FROM old_rows UNION SELECT section_id FROM new_rows) AS touched;
-        END IF;
-        SELECT array_agg(DISTINCT framework_id) INTO parents FROM goso_sections WHERE id = ANY (parents);
-    ELSIF TG_OP = 'INSERT' THEN
-        SELECT array_agg(DISTINCT framework_id) INTO parents FROM new_rows;
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(DISTINCT (to_jsonb(n) ->> parent_key)::bigint) INTO parents FROM new_rows n;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(DISTINCT framework_id) INTO parents FROM old_rows;
+        SELECT array_agg(DISTINCT (to_jsonb(o) ->> parent_key)::bigint) INTO parents FROM old_rows o;
     ELSE
-        SELECT array_agg(DISTINCT framework_id) INTO parents
-        FROM (SELECT framework_id FROM old_rows UNION SELECT framework_id FROM new_rows) AS touched;
+        SELECT array_agg(DISTINCT parent) INTO parents
+        FROM old_rows o JOIN new_rows n ON n.id = o.id,
+             LATERAL (VALUES ((to_jsonb(o) ->> parent_key)::bigint), ((to_jsonb(n) ->> parent_key)::bigint)) AS p(parent)
+        WHERE to_jsonb(n) - {BOOKKEEPING} IS DISTINCT FROM to_jsonb(o) - {BOOKKEEPING};
+    END IF;
+    IF parents IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF parent_key = 'section_id' THEN
+        SELECT array_agg(DISTINCT framework_id) INTO parents FROM goso_sections WHERE id = ANY (parents);
     END IF;
     SELECT f.code INTO superseded FROM frameworks f
     WHERE f.id = ANY (parents) AND EXISTS (SELECT 1 FROM frameworks n WHERE n.previous_version_id = f.id)
     LIMIT 1;
-    -- An UPDATE that rewrites a superseded version's rows unchanged (the CASE identifier cascade) passes.
-    IF superseded IS NOT NULL AND TG_OP = 'UPDATE' THEN
-        IF NOT EXISTS (
-            SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
-            WHERE to_jsonb(n) - {BOOKKEEPING} IS DISTINCT FROM to_jsonb(o) - {BOOKKEEPING}
-        ) THEN
-            superseded := NULL;
-        END IF;
-    END IF;
     IF superseded IS NOT NULL THEN
         RAISE EXCEPTION 'framework % is superseded by a newer version and read-only', superseded
             USING ERRCODE = 'check_violation', CONSTRAINT = 'frameworks_superseded_read_only';

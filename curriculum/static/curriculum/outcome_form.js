@@ -18,7 +18,13 @@ document.addEventListener('DOMContentLoaded', function() {
             options.data = query.toString();
         }
     });
+    // Only a real change of framework clears the subsection: the admin re-initialises every chooser
+    // (and fires "change") when an inline row is added.
+    let chosen = $('#id_framework').val();
     $('#id_framework').on('change', function() {
-        $('#id_subsection').val(null).trigger('change');
+        if (this.value !== chosen) {
+            chosen = this.value;
+            $('#id_subsection').val(null).trigger('change');
+        }
     });
 });
