@@ -17,16 +17,13 @@ from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Se
 from curriculum.versions import framework_new_version
 from tenants.context import super_admin_context, tenant_context
 from tests.conftest import PASSWORD
-from tests.import_snapshot import database_snapshot
+from tests.import_snapshot import database_snapshot, in_english  # noqa: F401 (fixture)
 from textbooks.models import ParagraphOutcome
 
 IDENTIFIER_FIELDS = ("case_id_ru", "case_id_kk", "case_translation_id")
 
 
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("in_english")
 
 
 @pytest.fixture
