@@ -259,6 +259,24 @@ def test_renumber_page_previews_then_saves(client, methodologist, branch, framew
     assert "7.4.1.1" in tree.content.decode() and "Codes changed: 2 → 4" in tree.content.decode()
 
 
+def test_moving_a_subsection_to_another_section_is_previewed_then_saved(client, methodologist, branch, framework):
+    login(client, methodologist)
+    url = reverse("admin:curriculum_framework_renumber", args=[framework.pk])
+    with super_admin_context():
+        subsection = Subsection.objects.get(section=branch, code="2.2")
+        target = Section.objects.get(framework=framework, code="3")
+    before = database_snapshot()
+    query = {"node": f"subsection:{subsection.pk}", "section": target.pk, "code": ""}
+    page = client.get(url, query).content.decode()
+    assert "2 codes will change" in page and "3.2" in page and "7.3.2.1" in page
+    assert database_snapshot() == before
+    assert client.post(url, query | {"confirm": "1"}).status_code == 302
+    with super_admin_context():
+        moved = Subsection.objects.get(pk=subsection.pk)
+        assert (moved.section_id, moved.code) == (target.pk, "3.2")
+        assert list(moved.outcomes.values_list("code", flat=True)) == ["7.3.2.1"]
+
+
 @pytest.mark.parametrize("language, expected", [
     ("en", "the code 3 is already taken by section 3"),
     ("ru", "код 3 уже занят: раздел 3"),
