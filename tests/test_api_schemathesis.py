@@ -29,12 +29,14 @@ from schemathesis.generation import GenerationMode
 
 from tenants.context import super_admin_context
 from tests.api_support import token_for
+from tests.test_case_external import make_crosswalk
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", 6))
 WRITES = ("POST", "PUT", "PATCH")
 
 
-REFERENCES = {"subject", "framework", "section", "subsection", "outcome", "textbook", "chapter", "paragraph", "school"}
+REFERENCES = {"subject", "framework", "section", "subsection", "outcome", "textbook", "chapter", "paragraph", "school",
+              "external_item", "external_framework"}
 
 
 def positive_data_acceptance_but_semantics(ctx, response, case):
@@ -87,6 +89,7 @@ def known_ids(global_alignment, alignment_a, alignment_b):
             "chapters": [paragraph.chapter_id for paragraph in paragraphs],
             "paragraphs": [paragraph.pk for paragraph in paragraphs],
             "alignments": [alignment.pk for alignment in alignments],
+            "crosswalks": [make_crosswalk(outcome).pk],
         }
 
 
