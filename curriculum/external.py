@@ -613,7 +613,7 @@ def external_tree(*, framework: ExternalFramework) -> list[dict]:
     """The hierarchy as nested nodes {item, children}, ordered as the reference server orders children:
     sequenceNumber, then listEnumeration, then humanCodingScheme segment by segment; deprecated items
     last. Items with no isChildOf parent are roots."""
-    items = list(framework.items.order_by("position"))
+    items = list(framework.items.defer("original").order_by("position"))  # the JSON as received is not shown
     children = {}
     for item in items:
         children.setdefault(item.parent_id, []).append(item)
