@@ -198,7 +198,8 @@ def fork_update_review(*, fork: Textbook) -> ForkReview | None:
     for a textbook that is not a copy of a (still visible) global textbook. Two queries."""
     if fork.global_textbook_id is None:
         return None
-    rows = {row.pk: row for row in Textbook.objects.filter(pk__in=[fork.pk, fork.global_textbook_id]).annotate(content=TextbookContent("id"))}
+    both = Textbook.objects.defer(None).filter(pk__in=[fork.pk, fork.global_textbook_id])
+    rows = {row.pk: row for row in both.annotate(content=TextbookContent("id"))}
     if fork.pk not in rows or fork.global_textbook_id not in rows:
         return None
     fork, source = rows[fork.pk], rows[fork.global_textbook_id]
