@@ -1,6 +1,6 @@
 """Fork updates, three-way (textbooks/fork_updates.py): the copy's base (what it copied), the global
 textbook now and the copy now; selective and all-at-once apply in one transaction; "customised" set
-by the database on any school edit (textbooks/migrations/0005), through the services, the admin and
+by the database on any school edit (textbooks/migrations/0006_fork_updates), through the services, the admin and
 the API."""
 
 from decimal import Decimal

@@ -18,10 +18,12 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy as _
 
 from curriculum.models import LearningOutcome
+from curriculum.versions import VersionLabels
 from config.admin_base import ProjectAdmin, ProjectInline
 from tenants.models import School
 from textbooks import admin_views
-from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
+from textbooks.models import Chapter, ExternalAlignment, Paragraph, ParagraphOutcome, Textbook
+from textbooks.external_alignments import external_item_check
 from textbooks.selectors import outcomes_for_paragraph
 from textbooks.services import textbook_fork
 
@@ -164,6 +166,10 @@ class TextbookAdmin(ProjectAdmin):
         return [
             path("carry-over/", view(admin_views.carry_over_view), name="textbooks_textbook_carry_over"),
             path("<int:object_id>/coverage/", view(admin_views.coverage_view), name="textbooks_textbook_coverage"),
+            path(
+                "<int:object_id>/coverage/external/", view(admin_views.external_coverage_view),
+                name="textbooks_textbook_external_coverage",
+            ),
             re_path(
                 r"^(?P<object_id>[0-9]+)/coverage/(?P<export>csv|xlsx)/$", view(admin_views.coverage_view),
                 name="textbooks_textbook_coverage_export",
@@ -272,8 +278,9 @@ class OutcomeChooser(AutocompleteSelect):
     chosen, so rendering N alignment rows costs no query per row.
     """
 
-    def __init__(self, *args, subject_id, grade, known_outcomes, **kwargs):
-        self.narrowing = {"subject": subject_id, "grade": grade}
+    def __init__(self, *args, subject_id, grade, known_outcomes, all_versions=False, **kwargs):
+        # The current version of each framework only, unless the user widened the choice (?versions=all).
+        self.narrowing = {"subject": subject_id, "grade": grade, **({"versions": "all"} if all_versions else {})}
         self.known_outcomes = known_outcomes
         super().__init__(*args, **kwargs)
 
@@ -308,15 +315,44 @@ class ParagraphOutcomeInline(ProjectInline, admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         textbook = obj.chapter.textbook
         outcome = formset.form.base_fields["outcome"]
-        # Choices: outcomes of the textbook's subject and grade, offered and validated alike.
+        # Choices: outcomes of the textbook's subject and grade (offered: of the current versions, unless
+        # widened to older ones; validated: any version), labelled with framework and version.
+        labels = VersionLabels()
         outcome.widget = OutcomeChooser(
             ParagraphOutcome._meta.get_field("outcome"), self.admin_site,
-            subject_id=textbook.subject_id, grade=textbook.grade_level,
-            known_outcomes={str(outcome.pk): str(outcome) for outcome in LearningOutcome.objects.filter(paragraph_links__paragraph=obj)},
+            subject_id=textbook.subject_id, grade=textbook.grade_level, all_versions=request.GET.get("versions") == "all",
+            known_outcomes={
+                str(outcome.pk): labels.outcome(outcome)
+                for outcome in LearningOutcome.objects.filter(paragraph_links__paragraph=obj)
+            },
         )
         outcome.widget.is_required = True
         outcome.queryset = outcomes_for_paragraph(paragraph=obj)
         return formset
+
+
+class ExternalAlignmentForm(forms.ModelForm):
+    def clean_external_item(self):
+        item = self.cleaned_data["external_item"]
+        if "external_item" in self.changed_data:
+            external_item_check(external_item=item)  # a deprecated item takes no new alignments
+        return item
+
+
+class ExternalAlignmentInline(ProjectInline, admin.TabularInline):
+    """Items of external frameworks (Cambridge, IB, NIS) the paragraph teaches, beside GOSO outcomes."""
+
+    model = ExternalAlignment
+    form = ExternalAlignmentForm
+    fields = ["external_item", "confidence", "notes", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
+    autocomplete_fields = ["external_item"]
+    extra = 0
+    verbose_name_plural = _("external framework items taught in this paragraph")
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})}}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("external_item__framework", "created_by")
 
 
 class AlignmentFilter(admin.SimpleListFilter):
@@ -348,7 +384,7 @@ class ParagraphAdmin(ProjectAdmin):
             "content", "summary", ("learning_objective", "lesson_objective"), ("key_terms", "questions"),
         ]}),
     ]
-    inlines = [ParagraphOutcomeInline]
+    inlines = [ParagraphOutcomeInline, ExternalAlignmentInline]
 
     def get_queryset(self, request):
         # The textbook is shown in the list and needed by the alignment chooser (subject, grade).
@@ -366,12 +402,17 @@ class ParagraphAdmin(ProjectAdmin):
     def alignment_count(self, obj):
         return obj.alignment_count
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The alignment chooser offers the current framework versions; a link widens it to older ones.
+        context["all_versions"] = request.GET.get("versions") == "all"
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_inline_instances(self, request, obj=None):
         # Alignments are chosen among the textbook's subject and grade: known once the paragraph exists.
         return super().get_inline_instances(request, obj) if obj is not None else []
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not ParagraphOutcome:
+        if formset.model not in (ParagraphOutcome, ExternalAlignment):
             return super().save_formset(request, form, formset, change)
         for alignment in formset.save(commit=False):
             if alignment.pk is None:
@@ -384,7 +425,10 @@ class ParagraphAdmin(ProjectAdmin):
 @admin.register(ParagraphOutcome)
 class ParagraphOutcomeAdmin(ProjectAdmin):
     menu_order = 90
-    list_display = ["outcome_code", "outcome", "paragraph", "textbook", "cross_grade", "confidence", "created_by", "created_at"]
+    list_display = [
+        "outcome_code", "outcome", "framework_version", "paragraph", "textbook", "cross_grade", "confidence", "created_by",
+        "created_at",
+    ]
     list_filter = [OwnerFilter]
     list_select_related = ["outcome", "paragraph__chapter__textbook", "created_by"]
     search_fields = ["outcome__code", "outcome__title_ru", "paragraph__title"]
@@ -396,6 +440,24 @@ class ParagraphOutcomeAdmin(ProjectAdmin):
     @admin.display(description=_("code"), ordering="outcome__code_sort")
     def outcome_code(self, obj):
         return obj.outcome.code
+
+    def framework_version(self, obj):  # the list's column is built per request in get_list_display
+        return VersionLabels().framework(obj.outcome.framework_id)
+
+    def get_list_display(self, request):
+        labels = VersionLabels()  # one query for the whole list
+
+        @admin.display(description=_("framework version"), ordering="outcome__framework__code")
+        def framework_version(obj):
+            return labels.framework(obj.outcome.framework_id)
+
+        return [framework_version if name == "framework_version" else name for name in super().get_list_display(request)]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "outcome" and formfield is not None:
+            formfield.label_from_instance = VersionLabels().outcome
+        return formfield
 
     @admin.display(description=_("textbook"), ordering="paragraph__chapter__textbook__title")
     def textbook(self, obj):

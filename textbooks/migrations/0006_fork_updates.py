@@ -132,7 +132,12 @@ TRANSITIONS = {
     "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
     "DELETE": "REFERENCING OLD TABLE AS old_rows",
 }
-MARK_TRIGGERS = [(table, event) for table in ("chapters", "paragraphs", "paragraph_outcomes") for event in TRANSITIONS]
+# Alignments to GOSO outcomes and to external items (0005) alike: the function's last branch reads
+# paragraph_id and school_id, which both tables have.
+MARK_TRIGGERS = [
+    (table, event) for table in ("chapters", "paragraphs", "paragraph_outcomes", "paragraph_external_items")
+    for event in TRANSITIONS
+]
 
 
 def mark_trigger(table, event):
@@ -145,7 +150,7 @@ def mark_trigger(table, event):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('textbooks', '0004_domain_rules'),
+        ('textbooks', '0005_external_alignments'),
     ]
 
     operations = [
