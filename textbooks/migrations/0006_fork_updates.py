@@ -9,8 +9,7 @@ the three sides always have the same shape. It runs as the caller (row-level sec
 "Customised" is set by triggers, so every path (admin, API, import, bulk tools, raw SQL) counts: a
 statement that writes a copy's chapters, paragraphs or alignments, or changes the copy's own
 description, marks the copy. The fork and the update services write the copy for the school and
-say so with the transaction-local setting app.fork_sync = the copy's id, set only around their own
-statements (reset when they are done); the statement triggers then skip their work altogether.
+say so with the transaction-local setting app.fork_sync = the copy's id (reset when they are done).
 """
 
 from django.db import migrations, models
@@ -57,9 +56,6 @@ MARK_FUNCTION = """
 CREATE FUNCTION textbooks_mark_customized() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE changed bigint[];
 BEGIN
-    IF nullif(current_setting('app.fork_sync', true), '') IS NOT NULL THEN
-        RETURN NULL;  -- the fork or update service writing a copy: no school edit
-    END IF;
     -- The school textbooks whose rows this statement inserted, deleted or really changed.
     IF TG_TABLE_NAME = 'chapters' THEN
         IF TG_OP = 'INSERT' THEN
@@ -102,7 +98,8 @@ BEGIN
     END IF;
     IF changed IS NOT NULL THEN
         UPDATE textbooks SET is_customized = true
-        WHERE id = ANY (changed) AND global_textbook_id IS NOT NULL AND NOT is_customized;
+        WHERE id = ANY (changed) AND global_textbook_id IS NOT NULL AND NOT is_customized
+          AND id::text IS DISTINCT FROM nullif(current_setting('app.fork_sync', true), '');
     END IF;
     RETURN NULL;
 END $$;
