@@ -80,6 +80,14 @@ class Language(models.TextChoices):
     RUSSIAN = "ru", _("Russian")
 
 
+class TextbookManager(models.Manager):
+    """Leaves out a copy's record of what it copied (source_snapshot: up to megabytes per copy), which
+    only fork updates read (textbooks/fork_updates.py, with .defer(None))."""
+
+    def get_queryset(self):
+        return super().get_queryset().defer("source_snapshot")
+
+
 class Textbook(models.Model):
     school = models.ForeignKey(
         "tenants.School", on_delete=models.CASCADE, null=True, blank=True, related_name="textbooks",
@@ -112,6 +120,8 @@ class Textbook(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = TextbookManager()
 
     class Meta:
         db_table = "textbooks"
