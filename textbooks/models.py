@@ -209,7 +209,15 @@ class ParagraphOutcome(models.Model):
         ordering = ["paragraph_id", "outcome_id"]
         verbose_name = _("paragraph alignment")
         verbose_name_plural = _("paragraph alignments")
-        indexes = [models.Index(fields=["outcome"], name="paragraph_outcomes_outcome_idx")]
+        indexes = [
+            models.Index(fields=["outcome"], name="paragraph_outcomes_outcome_idx"),
+            # A school's list (textbooks.selectors.AlignmentPages) reads the global rows and its own as two
+            # ranges of this index, already in list order and without the heap (index-only): its cost
+            # follows the school, not the number of schools.
+            models.Index(fields=["school", "paragraph", "outcome"], include=["id"], name="alignments_school_order"),
+            # An outcome's paragraphs: the global ones and the school's own, not every school's.
+            models.Index(fields=["outcome", "school"], name="alignments_outcome_school"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["paragraph", "outcome"], name="paragraph_outcomes_unique",

@@ -1,6 +1,8 @@
 """Reads on textbook content (selectors: keyword-only arguments)."""
 
+from django.db import connections
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from curriculum.models import LearningOutcome
 from curriculum.selectors import outcomes_for_alignment
@@ -48,6 +50,61 @@ def alignment_list(*, context: TenantContext) -> QuerySet:
         visible_to(ParagraphOutcome.objects.select_related("outcome", "paragraph__chapter__textbook"), context=context)
         .order_by("paragraph_id", "outcome_id")
     )
+
+
+ALIGNMENT_ORDER = ("paragraph_id", "outcome_id")
+
+
+class AlignmentPages:
+    """A school's alignment list for Django's Paginator (count() and slicing), at a cost that follows the
+    school, not the nation: the global rows and the school's own rows are two ranges of the index
+    alignments_school_order (school_id, paragraph_id, outcome_id), each read index-only and already in
+    list order, so neither the count nor a page reads other schools' rows or sorts all visible rows.
+    `narrow` applies the caller's filters (the API's filterset) to each range. Same rows, same order
+    as alignment_list()."""
+
+    ordered = True
+
+    def __init__(self, *, context: TenantContext, narrow=lambda rows: rows):
+        self.rows = alignment_list(context=context)
+        self.ranges = [
+            narrow(ParagraphOutcome.objects.filter(school__isnull=True)).order_by(*ALIGNMENT_ORDER),
+            narrow(ParagraphOutcome.objects.filter(school_id=context.school_id)).order_by(*ALIGNMENT_ORDER),
+        ]
+
+    def count(self) -> int:
+        """One statement: the two ranges counted separately (each an index-only scan), then added."""
+        parts, parameters = [], []
+        for rows in self.ranges:
+            sql, params = rows.order_by().values("pk").query.sql_with_params()
+            parts.append(f"(SELECT count(*) FROM ({sql}) AS range_rows)")
+            parameters.extend(params)
+        with connections[self.rows.db].cursor() as cursor:
+            cursor.execute("SELECT " + " + ".join(parts), parameters)
+            return cursor.fetchone()[0]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list:
+        """One statement: the page's ids are the first `stop` of each range merged; then its rows."""
+        if not isinstance(window, slice) or window.step is not None:
+            raise TypeError("AlignmentPages supports slices without a step only")
+        start, stop = window.start or 0, window.stop
+        if stop is None or start < 0 or stop <= start:
+            return []
+        heads = [rows.values_list("pk", *ALIGNMENT_ORDER)[:stop] for rows in self.ranges]
+        page_sql, params = heads[0].union(heads[1], all=True).order_by(*ALIGNMENT_ORDER)[start:stop].query.sql_with_params()
+        page_ids = RawSQL(f"SELECT page.pk FROM ({page_sql}) AS page", params)
+        return list(self.rows.filter(pk__in=page_ids))
+
+
+def alignment_pages(*, context: TenantContext, narrow=lambda rows: rows):
+    """The alignment list to paginate: AlignmentPages in a school's context; elsewhere (the super-admin
+    context sees every school's rows anyway) the plain queryset."""
+    if context.school_id is None or context.super_admin:
+        return narrow(alignment_list(context=context))
+    return AlignmentPages(context=context, narrow=narrow)
 
 
 def paragraph_alignments(*, context: TenantContext, paragraph: Paragraph) -> QuerySet:

@@ -133,6 +133,12 @@ class AlignmentViewSet(
     def visible_rows(self, *, context):
         return selectors.alignment_list(context=context)
 
+    def paginate_queryset(self, queryset):
+        # The same rows, filters and order, paged at a cost that follows the school (selectors.AlignmentPages).
+        if self.paginator is not None:
+            queryset = selectors.alignment_pages(context=self.tenant_context, narrow=self.filter_queryset)
+        return super().paginate_queryset(queryset)
+
     def create(self, request):
         body = serializers.AlignmentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -1,0 +1,108 @@
+"""A school's alignment list pages the global rows and its own as two index ranges (textbooks.selectors.
+AlignmentPages): the same rows, order, filters and count as the plain list, and plans that read only
+the school's and the global rows (issue 13: costs that follow the school, not the nation)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tenants.context import TenantContext, super_admin_context, tenant_context
+from tests.api_support import API, api_client
+from tests.conftest import make_textbook
+from textbooks import selectors
+from textbooks.models import Paragraph, ParagraphOutcome
+
+
+@pytest.fixture
+def interleaved(subject, outcome, second_outcome, school_a, school_b):
+    """Global, school A and school B paragraphs created in turn (their ids interleave), each aligned to
+    two outcomes: a page of the merged list mixes global and own rows."""
+    with super_admin_context():
+        for round_number in range(4):
+            for school in (None, school_a, school_b):
+                textbook = make_textbook(subject, school=school, title=f"Учебник {round_number}", paragraphs=2)
+                for paragraph in Paragraph.objects.filter(chapter__textbook=textbook):
+                    for linked in (outcome, second_outcome):
+                        ParagraphOutcome.objects.create(paragraph=paragraph, outcome=linked)
+        return {
+            "visible": list(
+                ParagraphOutcome.objects.filter(school__in=[school_a]).union(ParagraphOutcome.objects.filter(school__isnull=True))
+                .order_by("paragraph_id", "outcome_id").values_list("id", flat=True)
+            ),
+            "other": set(ParagraphOutcome.objects.filter(school=school_b).values_list("id", flat=True)),
+        }
+
+
+@pytest.fixture
+def second_outcome(outcome):
+    from curriculum.models import LearningOutcome
+
+    with super_admin_context():
+        return LearningOutcome.objects.create(
+            framework=outcome.framework, subsection=outcome.subsection, grade=7, code="7.2.1.2", title_ru="вторая цель",
+        )
+
+
+def test_pages_walk_the_same_rows_in_the_same_order_as_the_plain_list(admin_a, interleaved):
+    client = api_client(admin_a)
+    expected = interleaved["visible"]
+    assert len(expected) == 32 and not set(expected) & interleaved["other"]  # 16 global + 16 own
+    seen, page = [], 1
+    while True:
+        body = client.get(f"{API}/alignments/", {"page_size": 5, "page": page}).json()
+        assert body["count"] == len(expected)
+        seen += [row["id"] for row in body["results"]]
+        if not body["next"]:
+            break
+        page += 1
+    assert page == 7 and seen == expected
+
+
+def test_filters_narrow_both_ranges(admin_a, interleaved, outcome, second_outcome, school_a):
+    client = api_client(admin_a)
+    with super_admin_context():
+        expected = list(
+            ParagraphOutcome.objects.filter(outcome=second_outcome).exclude(id__in=interleaved["other"])
+            .order_by("paragraph_id", "outcome_id").values_list("id", flat=True)
+        )
+        own_textbook = ParagraphOutcome.objects.filter(school=school_a).first().paragraph.chapter.textbook_id
+    body = client.get(f"{API}/alignments/", {"outcome": second_outcome.pk, "page_size": 3, "page": 2}).json()
+    assert body["count"] == len(expected) == 16
+    assert [row["id"] for row in body["results"]] == expected[3:6]
+    by_textbook = client.get(f"{API}/alignments/", {"textbook": own_textbook}).json()
+    assert by_textbook["count"] == 4 and {row["school"] for row in by_textbook["results"]} == {school_a.pk}
+
+
+def test_a_page_past_the_end_is_the_usual_404_and_the_list_runs_two_statements(admin_a, interleaved):
+    client = api_client(admin_a)
+    assert client.get(f"{API}/alignments/", {"page": 99}).status_code == 404
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"{API}/alignments/", {"page_size": 5, "page": 3}).status_code == 200
+    alignment_statements = [q["sql"] for q in queries.captured_queries if '"paragraph_outcomes"' in q["sql"]]
+    assert len(alignment_statements) == 2, alignment_statements  # the count, then the page
+
+
+def _plans(school_id: int) -> list[str]:
+    pages = selectors.AlignmentPages(context=TenantContext(school_id=school_id))
+    with tenant_context(school_id=school_id), CaptureQueriesContext(connection) as captured:
+        pages.count()
+        pages[100:150]
+    plans = []
+    with tenant_context(school_id=school_id), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # tiny tables: ask whether an index CAN serve it
+        for query in captured.captured_queries:
+            if "set_config" in query["sql"]:
+                continue
+            cursor.execute("EXPLAIN " + query["sql"])
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
+
+
+def test_count_and_page_read_the_two_ranges_of_the_school_index(interleaved, school_a):
+    count_plan, page_plan = _plans(school_a.pk)
+    for plan in (count_plan, page_plan):
+        assert "Seq Scan on paragraph_outcomes" not in plan, plan
+        # Both ranges found by the index on school_id, in list order: nothing sorts all visible rows.
+        assert plan.count("using alignments_school_order on paragraph_outcomes") >= 2, plan
+        assert "Index Cond: (school_id IS NULL)" in plan and f"Index Cond: (school_id = {school_a.pk})" in plan, plan
+    assert count_plan.count("Index Only Scan using alignments_school_order") == 2, count_plan
