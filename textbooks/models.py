@@ -211,10 +211,19 @@ class ParagraphOutcome(models.Model):
         verbose_name_plural = _("paragraph alignments")
         indexes = [
             models.Index(fields=["outcome"], name="paragraph_outcomes_outcome_idx"),
-            # A school's list (textbooks.selectors.AlignmentPages) reads the global rows and its own as two
-            # ranges of this index, already in list order and without the heap (index-only): its cost
-            # follows the school, not the number of schools.
-            models.Index(fields=["school", "paragraph", "outcome"], include=["id"], name="alignments_school_order"),
+            # A school's list (textbooks.selectors.AlignmentPages) reads the global rows and its own from
+            # these two, already in list order and without the heap (index-only): its cost follows the
+            # school, not the number of schools. Global rows have an index of their own because
+            # `school_id IS NULL` is no equality: the planner would not take (school, paragraph, outcome)
+            # as ordered by (paragraph, outcome) for them.
+            models.Index(
+                fields=["paragraph", "outcome"], include=["id"], condition=Q(school__isnull=True),
+                name="alignments_global_order",
+            ),
+            models.Index(
+                fields=["school", "paragraph", "outcome"], include=["id"], condition=Q(school__isnull=False),
+                name="alignments_school_order",
+            ),
             # An outcome's paragraphs: the global ones and the school's own, not every school's.
             models.Index(fields=["outcome", "school"], name="alignments_outcome_school"),
         ]
