@@ -49,9 +49,10 @@ def _subjects(school_code: str):
 
 def _hot_queries(*, school_id: int, paragraph: Paragraph, outcome, textbook: Textbook) -> dict:
     context = TenantContext(school_id=school_id)
+    pages = selectors.alignment_pages(context=context)  # what the API's list pages (AlignmentPages)
     return {
-        "a school's mappings list (page)": lambda: list(selectors.alignment_list(context=context)[:50]),
-        "a school's mappings list (count)": lambda: selectors.alignment_list(context=context).count(),
+        "a school's mappings list (page)": lambda: pages[0:50],
+        "a school's mappings list (count)": lambda: pages.count(),
         "a paragraph's outcomes": lambda: list(selectors.paragraph_alignments(context=context, paragraph=paragraph)),
         "an outcome's paragraphs (page)": lambda: list(selectors.outcome_alignments(context=context, outcome=outcome)[:50]),
         "coverage of a textbook (whole report)": lambda: textbook_coverage(context=context, textbook_id=textbook.pk),
