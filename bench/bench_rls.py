@@ -20,7 +20,7 @@ from pathlib import Path
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from bench.common import figure, median_ms
+from bench.common import figure, median_ms, time_once
 from bench.scale import NATIONAL, national_data
 from tenants.context import TenantContext, super_admin_context, tenant_context
 from textbooks import selectors
@@ -66,22 +66,9 @@ def _captured_sql(*, school_id: int, run) -> list[str]:
     return [query["sql"] for query in captured.captured_queries if "set_config" not in query["sql"]]
 
 
-def _time_once(cursor, statements: list[str]) -> float:
-    """One untimed execution (after the owner side's ALTER TABLE the backend rebuilds its relation
-    cache and plans; both sides pay the same warm-up outside the clock), then one timed execution."""
-    for sql in statements:
-        cursor.execute(sql)
-        cursor.fetchall()
-    started = time.perf_counter()
-    for sql in statements:
-        cursor.execute(sql)
-        cursor.fetchall()
-    return time.perf_counter() - started
-
-
 def _runtime_sample(*, school_id, statements) -> float:
     with tenant_context(school_id=school_id), connection.cursor() as cursor:
-        return _time_once(cursor, statements)
+        return time_once(cursor, statements)
 
 
 @contextmanager
@@ -97,7 +84,7 @@ def _owner_without_rls():
 def _owner_sample(*, statements) -> float:
     # A transaction per sample: its ALTER TABLE locks would block the runtime side's next sample.
     with _owner_without_rls() as cursor:
-        return _time_once(cursor, statements)
+        return time_once(cursor, statements)
 
 
 def _explain(cursor, statements) -> list[str]:

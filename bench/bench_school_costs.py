@@ -30,7 +30,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench.common import figure, median_ms  # noqa: E402
+from bench.common import figure, median_ms, time_once  # noqa: E402
 from bench.scale import NATIONAL, national_data  # noqa: E402
 from bench.scale_data import subset_of_schools  # noqa: E402
 from tenants.context import TenantContext, super_admin_context, tenant_context  # noqa: E402
@@ -130,14 +130,7 @@ def _subset_connection(urls) -> None:
 
 def _sample(*, using: str, school_id: int, statements: list[str]) -> float:
     with tenant_context(school_id=school_id, using=using), connections[using].cursor() as cursor:
-        for sql in statements:  # untimed: plans and caches warm on both sides alike
-            cursor.execute(sql)
-            cursor.fetchall()
-        started = time.perf_counter()
-        for sql in statements:
-            cursor.execute(sql)
-            cursor.fetchall()
-        return time.perf_counter() - started
+        return time_once(cursor, statements)
 
 
 def run() -> list[dict]:

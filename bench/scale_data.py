@@ -108,6 +108,23 @@ def _pad(expression: str) -> str:
     return f"lpad(({expression})::text, 5, '0')"
 
 
+def _staff_stage(name: str, *, role: str, username: str) -> Stage:
+    """One user of `role` per generated school, named `username` + the school's number."""
+    return Stage(
+        name, "schools",
+        f"""SELECT count(*) FROM users u JOIN schools s ON s.id = u.school_id
+            WHERE s.code LIKE %(schools_like)s AND u.role = '{role}'""",
+        f"""
+        INSERT INTO users (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
+                           date_joined, role, school_id)
+        SELECT %(unusable_password)s, false, '{username}' || substring(s.code FROM 7), '', '', '', true, true,
+               now(), '{role}', s.id
+        FROM schools s WHERE s.code LIKE %(schools_like)s
+        ON CONFLICT (username) DO NOTHING
+        """,
+    )
+
+
 STAGES = [
     Stage(
         "schools", "schools",
@@ -128,35 +145,10 @@ STAGES = [
         ON CONFLICT (domain) DO NOTHING
         """,
     ),
-    Stage(
-        # One administrator per school (scale-admin-00001), without a usable password: load
-        # generators give them API tokens.
-        "school administrators", "schools",
-        """SELECT count(*) FROM users u JOIN schools s ON s.id = u.school_id
-           WHERE s.code LIKE %(schools_like)s AND u.role = 'school_admin'""",
-        """
-        INSERT INTO users (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
-                           date_joined, role, school_id)
-        SELECT %(unusable_password)s, false, 'scale-admin-' || substring(s.code FROM 7), '', '', '', true, true,
-               now(), 'school_admin', s.id
-        FROM schools s WHERE s.code LIKE %(schools_like)s
-        ON CONFLICT (username) DO NOTHING
-        """,
-    ),
-    Stage(
-        # And a teacher per school (scale-teacher-00001): a school's staff is never its administrator alone.
-        "school teachers", "schools",
-        """SELECT count(*) FROM users u JOIN schools s ON s.id = u.school_id
-           WHERE s.code LIKE %(schools_like)s AND u.role = 'teacher'""",
-        """
-        INSERT INTO users (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
-                           date_joined, role, school_id)
-        SELECT %(unusable_password)s, false, 'scale-teacher-' || substring(s.code FROM 7), '', '', '', true, true,
-               now(), 'teacher', s.id
-        FROM schools s WHERE s.code LIKE %(schools_like)s
-        ON CONFLICT (username) DO NOTHING
-        """,
-    ),
+    # One administrator and one teacher per school (scale-admin-00001, scale-teacher-00001), without a
+    # usable password: load generators give them API tokens.
+    _staff_stage("school administrators", role="school_admin", username="scale-admin-"),
+    _staff_stage("school teachers", role="teacher", username="scale-teacher-"),
     Stage(
         "subjects", "frameworks",
         "SELECT count(*) FROM subjects WHERE code LIKE %(subjects_like)s",
