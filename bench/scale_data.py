@@ -11,9 +11,9 @@ Set-based: each stage is one INSERT ... SELECT over generate_series. Small stage
 role in the super-admin context; the three big ones (fork chapters, fork paragraphs, alignments) run as
 the tables' owner with the tenant column computed in the SELECT, and inside their transaction switch off
 what costs per row: FORCE ROW LEVEL SECURITY (the owner then bypasses the policies), the per-row trigger
-that copies school_id from the parent, and the foreign keys, which are added back (one set-based
-validation each) before the same transaction commits. The table is a normal one afterwards: nothing of
-that is visible outside the transaction, and a failure rolls all of it back.
+that copies school_id from the parent, the foreign keys and the indexes that back no constraint, which are
+added back (one set-based validation or sort each) before the same transaction commits. The table is a
+normal one afterwards: nothing of that is visible outside the transaction, and a failure rolls it all back.
 
 Every generated row carries a `scale` prefix in a natural key (school and subject codes, framework
 codes, the ISBN of textbooks). Each stage is one transaction that also records the stage as done in
@@ -496,10 +496,23 @@ def _run_as_owner(stage: Stage, parameters: dict) -> int:
         for name in unforced:
             cursor.execute(f"ALTER TABLE {name} NO FORCE ROW LEVEL SECURITY")
         cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{table}_copy_school"')  # school_id is in the SELECT
+        # Indexes that back no constraint are built again after the INSERT (one sort each instead of a
+        # million random insertions); the primary key and unique constraints stay (ON CONFLICT needs them).
+        cursor.execute(
+            """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+               WHERE i.indrelid = %s::regclass AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
+            [table],
+        )
+        indexes = cursor.fetchall()
         for name, _definition, _referenced in foreign_keys:
             cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
         cursor.execute(stage.insert_sql, parameters)
         inserted = cursor.rowcount
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for _name, definition in indexes:
+            cursor.execute(definition)
         for name, definition, _referenced in foreign_keys:  # validated here, set-based, before the commit
             cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
         _check_stage(stage, parameters, using="owner")  # while the owner still sees the rows

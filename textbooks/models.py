@@ -210,7 +210,6 @@ class ParagraphOutcome(models.Model):
         verbose_name = _("paragraph alignment")
         verbose_name_plural = _("paragraph alignments")
         indexes = [
-            models.Index(fields=["outcome"], name="paragraph_outcomes_outcome_idx"),
             # A school's list (textbooks.selectors.AlignmentPages) reads the global rows and its own from
             # these two, already in list order and without the heap (index-only): its cost follows the
             # school, not the number of schools. Global rows have an index of their own because
