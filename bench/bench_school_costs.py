@@ -57,8 +57,8 @@ def _school_queries(context: TenantContext, *, paragraph, outcome, textbook_id) 
         "alignment list: first page": lambda: pages[0:PAGE],
         f"alignment list: page {DEEP_PAGE}": lambda: pages[deep:deep + PAGE],
         "an outcome's paragraphs (count and page)": lambda: (
-            selectors.outcome_alignments(context=context, outcome=outcome).count(),
-            list(selectors.outcome_alignments(context=context, outcome=outcome)[:PAGE]),
+            selectors.outcome_alignment_pages(context=context, outcome=outcome).count(),
+            selectors.outcome_alignment_pages(context=context, outcome=outcome)[:PAGE],
         ),
         "a paragraph's outcomes": lambda: list(selectors.paragraph_alignments(context=context, paragraph=paragraph)),
         "coverage of a textbook (whole report)": lambda: textbook_coverage(context=context, textbook_id=textbook_id),

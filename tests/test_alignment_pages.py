@@ -2,6 +2,8 @@
 AlignmentPages): the same rows, order, filters and count as the plain list, and plans that read only
 the school's and the global rows (issue 13: costs that follow the school, not the nation)."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -109,3 +111,26 @@ def test_count_and_page_read_the_two_ranges_of_the_school_index(interleaved, sch
     assert "Index Only Scan using alignments_global_order on paragraph_outcomes" in page_plan, page_plan
     assert "Index Only Scan using alignments_school_order on paragraph_outcomes" in page_plan, page_plan
     assert "Merge Append" in page_plan, page_plan
+
+
+def test_an_outcomes_paragraphs_are_counted_in_the_two_ranges_of_the_outcome_index(admin_a, interleaved, second_outcome, school_a):
+    body = api_client(admin_a).get(f"{API}/outcomes/{second_outcome.pk}/paragraphs/", {"page_size": 3}).json()
+    with super_admin_context():
+        visible = set(ParagraphOutcome.objects.filter(outcome=second_outcome).exclude(id__in=interleaved["other"]).values_list("id", flat=True))
+    assert body["count"] == len(visible) == 16 and len(body["results"]) == 3
+    assert {row["id"] for row in body["results"]} <= visible
+
+    counted = selectors.outcome_alignment_pages(context=TenantContext(school_id=school_a.pk), outcome=second_outcome)
+    with tenant_context(school_id=school_a.pk), CaptureQueriesContext(connection) as captured:
+        assert counted.count() == 16
+    (count_sql,) = [query["sql"] for query in captured.captured_queries if "set_config" not in query["sql"]]
+    with tenant_context(school_id=school_a.pk), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + count_sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # The outcome's global rows and the school's, each found by an index condition on school_id (or in
+    # the index of global rows only): never the other schools' index entries. (Tiny tables: the planner
+    # picks either school index; both qualify.)
+    assert re.search(r"Index Cond: \(.*school_id IS NULL", plan) or "Index Only Scan using alignments_global_order" in plan, plan
+    assert re.search(rf"Index Cond: \(.*school_id = {school_a.pk}\b", plan), plan
+    assert "Seq Scan" not in plan and plan.count("Index Only Scan") == 2, plan

@@ -55,25 +55,22 @@ def alignment_list(*, context: TenantContext) -> QuerySet:
 ALIGNMENT_ORDER = ("paragraph_id", "outcome_id")
 
 
-class AlignmentPages:
-    """A school's alignment list for Django's Paginator (count() and slicing), at a cost that follows the
-    school, not the nation: the global rows and the school's own rows are two ranges of the index
-    alignments_school_order (school_id, paragraph_id, outcome_id), each read index-only and already in
-    list order, so neither the count nor a page reads other schools' rows or sorts all visible rows.
-    `narrow` applies the caller's filters (the API's filterset) to each range. Same rows, same order
-    as alignment_list()."""
+def _school_ranges(rows: QuerySet, *, context: TenantContext) -> list[QuerySet]:
+    """The global rows and the school's own: what `visible_to` ORs together, as two separate ranges."""
+    return [rows.filter(school__isnull=True), rows.filter(school_id=context.school_id)]
+
+
+class SchoolCounted:
+    """Rows for Django's Paginator (count() and slicing) whose count() adds the global rows and the school's
+    own, counted apart: each is an index range ((school_id, ...) or (..., school_id)), so the count never
+    reads other schools' index entries, however many schools there are. One statement."""
 
     ordered = True
 
-    def __init__(self, *, context: TenantContext, narrow=lambda rows: rows):
-        self.rows = alignment_list(context=context)
-        self.ranges = [
-            narrow(ParagraphOutcome.objects.filter(school__isnull=True)).order_by(*ALIGNMENT_ORDER),
-            narrow(ParagraphOutcome.objects.filter(school_id=context.school_id)).order_by(*ALIGNMENT_ORDER),
-        ]
+    def __init__(self, rows: QuerySet, *, ranges: list[QuerySet]):
+        self.rows, self.ranges = rows, ranges
 
     def count(self) -> int:
-        """One statement: the two ranges counted separately (each an index-only scan), then added."""
         parts, parameters = [], []
         for rows in self.ranges:
             sql, params = rows.order_by().values("pk").query.sql_with_params()
@@ -85,6 +82,22 @@ class AlignmentPages:
 
     def __len__(self) -> int:
         return self.count()
+
+    def __getitem__(self, window: slice) -> list:
+        return list(self.rows[window])
+
+
+class AlignmentPages(SchoolCounted):
+    """A school's alignment list at a cost that follows the school, not the nation: the global rows and
+    the school's own rows are two ranges of the indexes alignments_global_order (paragraph_id, outcome_id)
+    and alignments_school_order (school_id, paragraph_id, outcome_id), each read index-only and already in
+    list order, so neither the count nor a page reads other schools' rows or sorts all visible rows.
+    `narrow` applies the caller's filters (the API's filterset) to each range. Same rows, same order as
+    alignment_list()."""
+
+    def __init__(self, *, context: TenantContext, narrow=lambda rows: rows):
+        ranges = _school_ranges(ParagraphOutcome.objects.all(), context=context)
+        super().__init__(alignment_list(context=context), ranges=[narrow(rows).order_by(*ALIGNMENT_ORDER) for rows in ranges])
 
     def __getitem__(self, window: slice) -> list:
         """One statement: the page's ids are the first `stop` of each range merged; then its rows."""
@@ -123,3 +136,12 @@ def outcome_alignments(*, context: TenantContext, outcome: LearningOutcome) -> Q
         .order_by("paragraph__chapter__textbook_id", "paragraph__chapter__sort_order", "paragraph__sort_order",
                   "paragraph__number", "id")
     )
+
+
+def outcome_alignment_pages(*, context: TenantContext, outcome: LearningOutcome):
+    """outcome_alignments() to paginate: in a school's context counted as SchoolCounted (the index
+    alignments_outcome_school: the outcome's global rows and the school's, not every school's)."""
+    rows = outcome_alignments(context=context, outcome=outcome)
+    if context.school_id is None or context.super_admin:
+        return rows
+    return SchoolCounted(rows, ranges=_school_ranges(ParagraphOutcome.objects.filter(outcome=outcome), context=context))

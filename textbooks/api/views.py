@@ -112,7 +112,7 @@ class OutcomeParagraphsViewSet(mixins.ListModelMixin, ApiViewSet):
 
     def visible_rows(self, *, context):
         outcome = get_object_or_404(LearningOutcome.objects.all(), pk=self.kwargs["outcome_id"])
-        return selectors.outcome_alignments(context=context, outcome=outcome)
+        return selectors.outcome_alignment_pages(context=context, outcome=outcome)
 
 
 @extend_schema_view(
