@@ -537,6 +537,19 @@ def _crash_if_asked(stage: Stage) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _backend_cpu_seconds(using: str) -> float | None:
+    """CPU seconds the connection's PostgreSQL backend has used (/proc, when the server runs on this
+    machine): a figure of the work itself, whatever else loads the machine."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def scale_data_generate(*, sizes: Sizes, log=print) -> dict:
     """Create whatever scale data is missing for `sizes`, stage by stage, each stage one transaction
     that records it as done. Returns {stage name: (rows inserted, seconds)} of the stages this call ran.
@@ -553,6 +566,8 @@ def scale_data_generate(*, sizes: Sizes, log=print) -> dict:
         if stage.name in markers:
             continue
         log(f"[{number}/{len(STAGES)}] {stage.name} ...")
+        backend = "owner" if stage.bulk_table else "default"
+        cpu_before = _backend_cpu_seconds(backend)
         stage_started = time.perf_counter()
         try:
             # The owner's transaction (the marker, and a bulk stage's rows) commits last: a crash between
@@ -565,9 +580,11 @@ def scale_data_generate(*, sizes: Sizes, log=print) -> dict:
             log(f"[{number}/{len(STAGES)}] {stage.name}: interrupted, rolled back (nothing of it was kept); "
                 "run again with the same sizes to resume here")
             raise
+        cpu_after = _backend_cpu_seconds(backend)
         _analyze()  # the next stages' plans depend on the sizes this one made
         report[stage.name] = (inserted, seconds)
-        log(f"[{number}/{len(STAGES)}] {stage.name}: {inserted:,} rows in {seconds} s")
+        cpu = "" if None in (cpu_before, cpu_after) else f" (PostgreSQL CPU {cpu_after - cpu_before:.1f} s)"
+        log(f"[{number}/{len(STAGES)}] {stage.name}: {inserted:,} rows in {seconds} s{cpu}")
     if report:
         vacuum_started = time.perf_counter()
         _vacuum()
