@@ -552,7 +552,8 @@ def _backend_cpu_seconds(using: str) -> float | None:
 
 def scale_data_generate(*, sizes: Sizes, log=print) -> dict:
     """Create whatever scale data is missing for `sizes`, stage by stage, each stage one transaction
-    that records it as done. Returns {stage name: (rows inserted, seconds)} of the stages this call ran.
+    that records it as done. Returns {stage name: (rows inserted, seconds, PostgreSQL CPU seconds or None)}
+    of the stages this call ran.
     Raises ValueError on impossible sizes, ScaleDataRefused on a database holding other sizes."""
     if problems := sizes.errors():
         raise ValueError("; ".join(problems))
@@ -582,9 +583,10 @@ def scale_data_generate(*, sizes: Sizes, log=print) -> dict:
             raise
         cpu_after = _backend_cpu_seconds(backend)
         _analyze()  # the next stages' plans depend on the sizes this one made
-        report[stage.name] = (inserted, seconds)
-        cpu = "" if None in (cpu_before, cpu_after) else f" (PostgreSQL CPU {cpu_after - cpu_before:.1f} s)"
-        log(f"[{number}/{len(STAGES)}] {stage.name}: {inserted:,} rows in {seconds} s{cpu}")
+        cpu = None if None in (cpu_before, cpu_after) else round(cpu_after - cpu_before, 1)
+        report[stage.name] = (inserted, seconds, cpu)
+        log(f"[{number}/{len(STAGES)}] {stage.name}: {inserted:,} rows in {seconds} s"
+            + ("" if cpu is None else f" (PostgreSQL CPU {cpu} s)"))
     if report:
         vacuum_started = time.perf_counter()
         _vacuum()
@@ -650,7 +652,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("Interrupted: the stages finished so far are kept; run again with the same sizes to resume.", file=sys.stderr)
         return 130
-    rows = sum(inserted for inserted, _seconds in report.values())
+    rows = sum(inserted for inserted, _seconds, _cpu in report.values())
     print(f"Generated {rows:,} rows in {round(time.perf_counter() - started, 1)} s" if report
           else "nothing to do: the scale data is complete", flush=True)
     return 0
