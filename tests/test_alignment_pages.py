@@ -1,18 +1,20 @@
-"""A school's alignment list pages the global rows and its own as two index ranges (textbooks.selectors.
-AlignmentPages): the same rows, order, filters and count as the plain list, and plans that read only
-the school's and the global rows (issue 13: costs that follow the school, not the nation)."""
+"""A school's lists (alignments, textbooks, an outcome's paragraphs) page and count the global rows and its
+own as two index ranges (textbooks.selectors.SchoolPages, SchoolCounted): the same rows, order, filters and
+count as the plain lists, and plans that read only the school's and the global rows (issue 13: costs that
+follow the school, not the nation)."""
 
 import re
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from tenants.context import TenantContext, super_admin_context, tenant_context
 from tests.api_support import API, api_client
 from tests.conftest import make_textbook
 from textbooks import selectors
-from textbooks.models import Paragraph, ParagraphOutcome
+from textbooks.models import Paragraph, ParagraphOutcome, Textbook
 
 
 @pytest.fixture
@@ -134,3 +136,31 @@ def test_an_outcomes_paragraphs_are_counted_in_the_two_ranges_of_the_outcome_ind
     assert re.search(r"Index Cond: \(.*school_id IS NULL", plan) or "Index Only Scan using alignments_global_order" in plan, plan
     assert re.search(rf"Index Cond: \(.*school_id = {school_a.pk}\b", plan), plan
     assert "Seq Scan" not in plan and plan.count("Index Only Scan") == 2, plan
+
+
+def test_the_textbook_list_pages_global_and_own_textbooks_like_the_plain_list(admin_a, interleaved, school_a, school_b):
+    client = api_client(admin_a)
+    with super_admin_context():
+        expected = list(Textbook.objects.filter(Q(school__isnull=True) | Q(school=school_a))
+                        .order_by("subject_id", "grade_level", "title", "id").values_list("id", flat=True))
+        globals_only = [pk for pk in expected if Textbook.objects.get(pk=pk).school_id is None]
+    assert len(expected) == 8 and len(globals_only) == 4
+    seen = []
+    for page in (1, 2, 3):
+        body = client.get(f"{API}/textbooks/", {"page_size": 3, "page": page}).json()
+        assert body["count"] == len(expected)
+        seen += [row["id"] for row in body["results"]]
+    assert seen == expected
+    body = client.get(f"{API}/textbooks/", {"is_global": "true", "page_size": 2, "page": 2}).json()
+    assert body["count"] == 4 and [row["id"] for row in body["results"]] == globals_only[2:4]
+
+    pages = selectors.textbook_pages(context=TenantContext(school_id=school_a.pk))
+    with tenant_context(school_id=school_a.pk), CaptureQueriesContext(connection) as captured:
+        pages[3:6]
+    (page_sql,) = [query["sql"] for query in captured.captured_queries if "set_config" not in query["sql"]]
+    with tenant_context(school_id=school_a.pk), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + page_sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "using textbooks_global_order on textbooks" in plan and "using textbooks_school_order on textbooks" in plan, plan
+    assert "Merge Append" in plan, plan

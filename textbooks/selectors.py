@@ -29,8 +29,20 @@ def visible_to(rows: QuerySet, *, context: TenantContext) -> QuerySet:
     return rows.filter(Q(school__isnull=True) | Q(school_id=context.school_id))
 
 
+TEXTBOOK_ORDER = ("subject_id", "grade_level", "title", "id")
+
+
 def textbook_list(*, context: TenantContext) -> QuerySet:
-    return visible_to(Textbook.objects.all(), context=context).order_by("subject_id", "grade_level", "title", "id")
+    return visible_to(Textbook.objects.all(), context=context).order_by(*TEXTBOOK_ORDER)
+
+
+def textbook_pages(*, context: TenantContext, narrow=lambda rows: rows):
+    """textbook_list() to paginate: in a school's context SchoolPages over the indexes textbooks_global_order
+    and textbooks_school_order (the global textbooks and the school's own, each in list order)."""
+    if context.school_id is None or context.super_admin:
+        return narrow(textbook_list(context=context))
+    ranges = _school_ranges(Textbook.objects.all(), context=context)
+    return SchoolPages(textbook_list(context=context), ranges=[narrow(rows) for rows in ranges], order=TEXTBOOK_ORDER)
 
 
 def chapter_list(*, context: TenantContext) -> QuerySet:
@@ -87,7 +99,29 @@ class SchoolCounted:
         return list(self.rows[window])
 
 
-class AlignmentPages(SchoolCounted):
+class SchoolPages(SchoolCounted):
+    """SchoolCounted whose pages merge the two ranges too: each range is read from an index in list
+    order (`order`, ending in a unique column), the first `stop` rows of each are merged, and only the
+    page's rows are read. A page costs its offset plus its size in index entries, never a sort of all
+    visible rows. One statement per page."""
+
+    def __init__(self, rows: QuerySet, *, ranges: list[QuerySet], order: tuple[str, ...]):
+        super().__init__(rows.order_by(*order), ranges=[part.order_by(*order) for part in ranges])
+        self.order = order
+
+    def __getitem__(self, window: slice) -> list:
+        if not isinstance(window, slice) or window.step is not None:
+            raise TypeError(f"{type(self).__name__} supports slices without a step only")
+        start, stop = window.start or 0, window.stop
+        if stop is None or start < 0 or stop <= start:
+            return []
+        heads = [rows.values_list("pk", *self.order)[:stop] for rows in self.ranges]
+        page_sql, params = heads[0].union(heads[1], all=True).order_by(*self.order)[start:stop].query.sql_with_params()
+        page_ids = RawSQL(f"SELECT page.pk FROM ({page_sql}) AS page", params)
+        return list(self.rows.filter(pk__in=page_ids))
+
+
+class AlignmentPages(SchoolPages):
     """A school's alignment list at a cost that follows the school, not the nation: the global rows and
     the school's own rows are two ranges of the indexes alignments_global_order (paragraph_id, outcome_id)
     and alignments_school_order (school_id, paragraph_id, outcome_id), each read index-only and already in
@@ -97,19 +131,7 @@ class AlignmentPages(SchoolCounted):
 
     def __init__(self, *, context: TenantContext, narrow=lambda rows: rows):
         ranges = _school_ranges(ParagraphOutcome.objects.all(), context=context)
-        super().__init__(alignment_list(context=context), ranges=[narrow(rows).order_by(*ALIGNMENT_ORDER) for rows in ranges])
-
-    def __getitem__(self, window: slice) -> list:
-        """One statement: the page's ids are the first `stop` of each range merged; then its rows."""
-        if not isinstance(window, slice) or window.step is not None:
-            raise TypeError("AlignmentPages supports slices without a step only")
-        start, stop = window.start or 0, window.stop
-        if stop is None or start < 0 or stop <= start:
-            return []
-        heads = [rows.values_list("pk", *ALIGNMENT_ORDER)[:stop] for rows in self.ranges]
-        page_sql, params = heads[0].union(heads[1], all=True).order_by(*ALIGNMENT_ORDER)[start:stop].query.sql_with_params()
-        page_ids = RawSQL(f"SELECT page.pk FROM ({page_sql}) AS page", params)
-        return list(self.rows.filter(pk__in=page_ids))
+        super().__init__(alignment_list(context=context), ranges=[narrow(rows) for rows in ranges], order=ALIGNMENT_ORDER)
 
 
 def alignment_pages(*, context: TenantContext, narrow=lambda rows: rows):
