@@ -11,8 +11,9 @@ Set-based: each stage is one INSERT ... SELECT over generate_series. Small stage
 role in the super-admin context; the three big ones (fork chapters, fork paragraphs, alignments) run as
 the tables' owner with the tenant column computed in the SELECT, and inside their transaction switch off
 what costs per row: FORCE ROW LEVEL SECURITY (the owner then bypasses the policies), the per-row trigger
-that copies school_id from the parent, the foreign keys and the indexes that back no constraint, which are
-added back (one set-based validation or sort each) before the same transaction commits. The table is a
+that copies school_id from the parent (and the one that would mark the fresh copies customised), the
+foreign keys and the indexes that back no constraint, which are added back (one set-based validation or
+sort each) before the same transaction commits. The table is a
 normal one afterwards: nothing of that is visible outside the transaction, and a failure rolls it all back.
 
 Every generated row carries a `scale` prefix in a natural key (school and subject codes, framework
@@ -489,13 +490,21 @@ def _run_as_owner(stage: Stage, parameters: dict) -> int:
             [table],
         )
         foreign_keys = cursor.fetchall()
+        # Per row, the copy of school_id (it is in the SELECT); per statement, marking the copies customised
+        # (they are fresh copies, as textbooks.services.textbook_fork makes them under app.fork_sync).
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = ANY (%s) ORDER BY tgname",
+            [table, [f"{table}_copy_school", f"{table}_insert_marks_customized"]],
+        )
+        triggers = [name for (name,) in cursor.fetchall()]
         cursor.execute("SET LOCAL work_mem = '256MB'")  # the ORDER BY that keeps a school's rows together
         # Every school-content table: the stage reads them, and re-adding a foreign key validates it
         # with the owner's eyes (reference tables and accounts are readable by everyone anyway).
         unforced = SCHOOL_CONTENT_TABLES
         for name in unforced:
             cursor.execute(f"ALTER TABLE {name} NO FORCE ROW LEVEL SECURITY")
-        cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{table}_copy_school"')  # school_id is in the SELECT
+        for name in triggers:
+            cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{name}"')
         # Indexes that back no constraint are built again after the INSERT (one sort each instead of a
         # million random insertions); the primary key and unique constraints stay (ON CONFLICT needs them).
         cursor.execute(
@@ -516,7 +525,8 @@ def _run_as_owner(stage: Stage, parameters: dict) -> int:
         for name, definition, _referenced in foreign_keys:  # validated here, set-based, before the commit
             cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
         _check_stage(stage, parameters, using="owner")  # while the owner still sees the rows
-        cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{table}_copy_school"')
+        for name in triggers:
+            cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{name}"')
         for name in unforced:
             cursor.execute(f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY")
         _crash_if_asked(stage)
