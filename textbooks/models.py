@@ -128,7 +128,18 @@ class Textbook(models.Model):
         ordering = ["subject_id", "grade_level", "title"]
         verbose_name = _("textbook")
         verbose_name_plural = _("textbooks")
-        indexes = [models.Index(fields=["school"], name="textbooks_school_idx")]
+        indexes = [
+            models.Index(fields=["school"], name="textbooks_school_idx"),
+            # A school's textbook list, global ones and its own, each in list order (selectors.SchoolPages).
+            models.Index(
+                fields=["subject", "grade_level", "title", "id"], condition=Q(school__isnull=True),
+                name="textbooks_global_order",
+            ),
+            models.Index(
+                fields=["school", "subject", "grade_level", "title", "id"], condition=Q(school__isnull=False),
+                name="textbooks_school_order",
+            ),
+        ]
         constraints = [
             grade_range_check("grade_level", "textbooks_grade_range"),
             models.UniqueConstraint(
@@ -225,7 +236,23 @@ class ParagraphOutcome(models.Model):
         ordering = ["paragraph_id", "outcome_id"]
         verbose_name = _("paragraph alignment")
         verbose_name_plural = _("paragraph alignments")
-        indexes = [models.Index(fields=["outcome"], name="paragraph_outcomes_outcome_idx")]
+        indexes = [
+            # A school's list (textbooks.selectors.AlignmentPages) reads the global rows and its own from
+            # these two, already in list order and without the heap (index-only): its cost follows the
+            # school, not the number of schools. Global rows have an index of their own because
+            # `school_id IS NULL` is no equality: the planner would not take (school, paragraph, outcome)
+            # as ordered by (paragraph, outcome) for them.
+            models.Index(
+                fields=["paragraph", "outcome"], include=["id"], condition=Q(school__isnull=True),
+                name="alignments_global_order",
+            ),
+            models.Index(
+                fields=["school", "paragraph", "outcome"], include=["id"], condition=Q(school__isnull=False),
+                name="alignments_school_order",
+            ),
+            # An outcome's paragraphs: the global ones and the school's own, not every school's.
+            models.Index(fields=["outcome", "school"], name="alignments_outcome_school"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["paragraph", "outcome"], name="paragraph_outcomes_unique",
