@@ -31,6 +31,9 @@ SECRET_KEY = env.str("SECRET_KEY", default=_DEVELOPMENT_SECRET_KEY)
 # are compared in lower case (DNS names are case-insensitive). The test client's `testserver` is
 # no default: the tests add it themselves (tests/conftest.py).
 PUBLIC_HOSTS = [host.lower() for host in env.list("PUBLIC_HOSTS", default=["localhost", "127.0.0.1"])]
+# How long a process remembers which school a host serves (tenants.middleware.SchoolHosts): a changed
+# domain or a deactivated school takes effect in other processes within this time.
+SCHOOL_HOST_CACHE_SECONDS = env.float("SCHOOL_HOST_CACHE_SECONDS", default=30)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", ".localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -166,9 +169,9 @@ TEMPLATES = [
 
 def _database(url_variable):
     config = env.db_url(url_variable)
-    config["ENGINE"] = "django_tenants.postgresql_backend"
+    config["ENGINE"] = "tenants.postgresql"  # django-tenants' backend without its per-request statements
     config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    config["CONN_HEALTH_CHECKS"] = True
+    config["CONN_HEALTH_CHECKS"] = True  # a look at the socket, not a `SELECT 1` (tenants/postgresql/base.py)
     return config
 
 
