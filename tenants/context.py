@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils.translation import gettext as _
 
+from tenants.replicas import REPLICA
 from tenants.rls import SUPER_ADMIN_SETTING, TENANT_SETTING, super_admin_role
 
 
@@ -64,8 +65,7 @@ _TOKEN_USER_ACTIVATE = f"""
 """
 
 
-def token_user_activate(*, token_key: str, digest: str, host_school, lookup: str = "identity_token_lookup",
-                        using: str = DEFAULT_DB_ALIAS):
+def token_user_activate(*, token_key: str, digest: str, host_school, using: str = DEFAULT_DB_ALIAS):
     """(user, token expiry, the context now set) of the unexpired API token `digest`, or None.
 
     One statement, the first of the request's transaction (TenantContextMiddleware leaves token requests
@@ -79,6 +79,9 @@ def token_user_activate(*, token_key: str, digest: str, host_school, lookup: str
 
     if not connections[using].in_atomic_block:
         raise RuntimeError("The tenant context can only be set inside a transaction (transaction.atomic).")
+    # A read replica (tenants/replicas.py) runs read-only transactions: the lookup that also deletes the
+    # expired tokens it meets cannot run there, so the one that only skips them does.
+    lookup = "identity_token_find" if connections[using].alias == REPLICA else "identity_token_lookup"
     users = list(User.objects.db_manager(using).raw(
         _TOKEN_USER_ACTIVATE.format(lookup=lookup),
         {"tenant_setting": TENANT_SETTING, "super_admin_setting": SUPER_ADMIN_SETTING,
