@@ -6,7 +6,7 @@ and detail pages. For such a request `ReplicaMiddleware` makes the replica's con
 tenant context of tenants/context.py) runs there unchanged: the context is the same transaction-local
 `set_config`, which a read-only transaction accepts, and row-level security is the same catalog, replayed.
 
-Read-your-writes: after a successful write, the primary's WAL position (`pg_current_wal_lsn()`) is
+Read-your-writes: after a successful write, the primary's WAL position (`pg_current_wal_insert_lsn()`) is
 remembered for the credential that wrote (its API token or session cookie) in the `replica_markers`
 cache; that credential reads from the primary until the replica has replayed past it
 (`pg_last_wal_replay_lsn()`). The replica's position is read at most every REPLICA_CHECK_SECONDS per
@@ -42,7 +42,9 @@ _STANDBY_POSITION = """
            pg_is_in_recovery() AND pg_last_wal_receive_lsn() IS DISTINCT FROM pg_last_wal_replay_lsn()
            AND clock_timestamp() - pg_last_xact_replay_timestamp() > make_interval(secs => %s)
 """
-_PRIMARY_POSITION = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint"
+# The insert position: it includes the commit record even when that is not yet written out
+# (synchronous_commit = off), which pg_current_wal_lsn() would not.
+_PRIMARY_POSITION = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint"
 UNKNOWN_POSITION = 2**63 - 1  # a write whose position could not be read: primary until the marker expires
 
 
