@@ -17,6 +17,7 @@ workers and threads; the two sides run in alternating blocks, so a burst of othe
 ratio of their CPU per request is the lean request path's figure (target <= 0.6).
 """
 
+import importlib.util
 import os
 import secrets
 import subprocess
@@ -170,6 +171,14 @@ def _base_database(root: Path) -> None:
         subprocess.run([sys.executable, *command], cwd=root, env=env, check=True, timeout=3600)
 
 
+def _module(path: Path):
+    """A module of the base commit's tree, loaded by path (its package names are this tree's too)."""
+    spec = importlib.util.spec_from_file_location(f"base_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @contextmanager
 def _super_admin_cursor(url: str):
     with psycopg.connect(url) as conn, conn.cursor() as cursor:
@@ -233,8 +242,8 @@ def run() -> list[dict]:
     with _base_checkout() as base_root:
         _base_database(base_root)
         base_url = _database_url("default", database=_base_database_name())
-        with _super_admin_cursor(base_url) as cursor:
-            base_schools = prepare_schools(cursor, count=SCHOOLS)
+        with _super_admin_cursor(base_url) as cursor:  # its own way of making tokens
+            base_schools = _module(base_root / "bench" / "loadgen.py").prepare_schools(cursor, count=SCHOOLS)
         with tempfile.TemporaryDirectory() as directory, \
                 gunicorn(_server_env(), Path(directory) / "gunicorn.log", workers=WORKERS, threads=THREADS) as server, \
                 gunicorn(_base_env(base_root), Path(directory) / "gunicorn-base.log", workers=WORKERS, threads=THREADS,
