@@ -166,7 +166,9 @@ def _base_database(root: Path) -> None:
     """Create, migrate and fill the base commit's database with its own code, once (kept for later runs)."""
     database_create(url=_database_url("owner", database=_base_database_name()))  # as the owner role, if missing
     env = _base_env(root)
-    for command in (["manage.py", "migrate", "--no-input", "-v", "0"], ["manage.py", "generate_scale_data"]):
+    # The generator moved from a management command into bench/ after ba02cf0.
+    generate = ["-m", "bench.scale_data"] if (root / "bench" / "scale_data.py").exists() else ["manage.py", "generate_scale_data"]
+    for command in (["manage.py", "migrate", "--no-input", "-v", "0"], generate):
         print(f"    base {BASE_COMMIT}: {' '.join(command[1:3])}", flush=True)
         subprocess.run([sys.executable, *command], cwd=root, env=env, check=True, timeout=3600)
 
