@@ -2,6 +2,7 @@
 framework tree, the outcome chooser narrowed to the textbook, and the fork action."""
 
 import json
+import re
 import time
 from decimal import Decimal
 
@@ -155,6 +156,8 @@ def test_paragraph_form_refuses_an_outcome_of_another_subject(client, admin_a, p
         "chapter": paragraph_a.chapter_id, "number": paragraph_a.number, "sort_order": 0, "title": paragraph_a.title,
         "outcome_links-TOTAL_FORMS": 1, "outcome_links-INITIAL_FORMS": 0, "outcome_links-MIN_NUM_FORMS": 0,
         "outcome_links-MAX_NUM_FORMS": 1000, "outcome_links-0-outcome": foreign.pk, "outcome_links-0-confidence": "1",
+        "external_links-TOTAL_FORMS": 0, "external_links-INITIAL_FORMS": 0, "external_links-MIN_NUM_FORMS": 0,
+        "external_links-MAX_NUM_FORMS": 1000,
     }
 
     response = client.post(reverse("admin:textbooks_paragraph_change", args=[paragraph_a.pk]), form, HTTP_HOST="school-a.localhost")
@@ -281,3 +284,11 @@ def test_a_malformed_amendment_names_its_line(client, methodologist, framework):
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors["amendments"]
     assert "2" in errors[0] and "467 21.11.2022" in errors[0]
+
+
+def test_an_outcome_saved_unchanged_keeps_its_subsection(client, methodologist, outcome, subsection):
+    """The subsection chooser shows the outcome's own subsection, so saving the page as it is works."""
+    client.force_login(methodologist)
+    url = reverse("admin:curriculum_learningoutcome_change", args=[outcome.pk])
+    page = client.get(url).content.decode()
+    assert re.search(rf'<option value="{subsection.pk}"[^>]*selected', page), "the chooser lost the subsection"
