@@ -113,7 +113,8 @@ class AlignmentUpdateSerializer(serializers.Serializer):
 
 class AlignmentCreateSerializer(AlignmentUpdateSerializer):
     paragraph = IdField(help_text=_("Id of a paragraph of your own school's textbook."))
-    outcome = IdRelatedField(queryset=LearningOutcome.objects.all(), help_text=_("Learning outcome id."))
+    # With its framework: the alignment's check compares the framework's subject with the textbook's.
+    outcome = IdRelatedField(queryset=LearningOutcome.objects.select_related("framework"), help_text=_("Learning outcome id."))
 
 
 class AlignmentItemSerializer(AlignmentUpdateSerializer):

@@ -157,9 +157,12 @@ class AlignmentViewSet(
         body = serializers.AlignmentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         fields = dict(body.validated_data)
-        paragraph = get_object_or_404(selectors.paragraph_list(context=self.tenant_context), pk=fields.pop("paragraph"))
+        # With its textbook: the alignment's check compares the textbook's subject with the outcome's.
+        paragraph = get_object_or_404(
+            selectors.paragraph_list(context=self.tenant_context).select_related("chapter__textbook"), pk=fields.pop("paragraph")
+        )
         alignment = services.alignment_create(paragraph=paragraph, created_by=request.user, **fields)
-        alignment.refresh_from_db(fields=["school"])  # the database copies it from the paragraph
+        alignment.school_id = paragraph.school_id  # what the database copies from the paragraph (trigger)
         history_record(user=request.user, obj=alignment, action=ADDITION)  # the admin's History shows it
         return Response(self.get_serializer(alignment).data, status=status.HTTP_201_CREATED)
 
