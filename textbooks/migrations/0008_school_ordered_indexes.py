@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('curriculum', '0009_superseded_versions_read_only'),
         ('tenants', '0006_lockout_tables'),
-        ('textbooks', '0006_fork_updates'),
+        ('textbooks', '0007_fork_sync_skips_customised_triggers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
