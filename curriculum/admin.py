@@ -20,7 +20,7 @@ from curriculum.case_views import CaseDownloadAdminMixin
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from curriculum.selectors import framework_tree, outcomes_for_alignment
 from curriculum.spreadsheets import LearningOutcomeResource, SectionResource, SpreadsheetAdminMixin, SubsectionResource
-from config.admin_base import BilingualAdmin, ProjectInline, is_autocomplete_request
+from config.admin_base import BilingualAdmin, ProjectInline, is_autocomplete_request, text_column
 
 
 def code_column():
@@ -44,11 +44,13 @@ class GosoInline(ProjectInline):
 @admin.register(Subject)
 class SubjectAdmin(GosoAdmin):
     menu_order = 10
-    list_display = ["name_ru", "name_kz", "code", "grade_from", "grade_to", "framework_count", "has_kazakh", "is_active"]
+    list_display = ["name", "code", "grade_from", "grade_to", "framework_count", "has_kazakh", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name_ru", "name_kz"]
     ordering = ["name_ru"]  # explicit: a model's default ordering is dropped from annotated (GROUP BY) queries
     fields = ["code", ("name_ru", "name_kz"), ("grade_from", "grade_to"), "is_active"]
+
+    name = text_column("name", _("name"))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(framework_count=Count("frameworks"))
@@ -120,7 +122,7 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
     form = FrameworkForm
     bilingual_field = "title"
     list_display = [
-        "title_ru", "code", "subject", "order_number", "order_date", "outcome_count", "has_kazakh", "is_active", "tree_link",
+        "title", "code", "subject", "order_number", "order_date", "outcome_count", "has_kazakh", "is_active", "tree_link",
     ]
     list_filter = ["subject", "is_active"]
     list_select_related = ["subject"]
@@ -136,6 +138,7 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
     ]
     readonly_fields = ["previous_version"]
     inlines = [SectionInline]
+    title = text_column("title", _("title"))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(outcome_count=Count("outcomes"))
@@ -170,10 +173,9 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": framework,
-            "title": framework.title_ru,
+            "title": str(framework),
             "subtitle": _("Sections, subsections and learning outcomes by grade"),
             "tree": framework_tree(framework=framework),
-            "language_kz": request.LANGUAGE_CODE == "kk",
         }
         return TemplateResponse(request, "admin/curriculum/framework/tree.html", context)
 
@@ -190,7 +192,7 @@ class SubsectionInline(GosoInline, admin.TabularInline):
 class SectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     menu_order = 30
     resource_classes = [SectionResource]
-    list_display = ["code_column", "name_ru", "framework", "has_kazakh", "is_active"]
+    list_display = ["code_column", "name", "framework", "has_kazakh", "is_active"]
     list_filter = ["framework", "is_active"]
     list_select_related = ["framework"]
     search_fields = ["code", "name_ru", "name_kz", "framework__code", "framework__title_ru"]
@@ -198,19 +200,21 @@ class SectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     fields = ["framework", "code", ("name_ru", "name_kz"), ("description_ru", "description_kz"), "display_order", "is_active"]
     inlines = [SubsectionInline]
     code_column = code_column()
+    name = text_column("name", _("name"))
 
 
 @admin.register(Subsection)
 class SubsectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     menu_order = 40
     resource_classes = [SubsectionResource]
-    list_display = ["code_column", "name_ru", "section", "framework", "has_kazakh", "is_active"]
+    list_display = ["code_column", "name", "section", "framework", "has_kazakh", "is_active"]
     list_filter = ["section__framework", "is_active"]
     list_select_related = ["section__framework"]
     search_fields = ["code", "name_ru", "name_kz", "section__framework__code", "section__framework__title_ru"]
     autocomplete_fields = ["section"]
     fields = ["section", "code", ("name_ru", "name_kz"), ("description_ru", "description_kz"), "display_order", "is_active"]
     code_column = code_column()
+    name = text_column("name", _("name"))
 
     @admin.display(description=_("framework"), ordering="section__framework")
     def framework(self, obj):
@@ -287,9 +291,7 @@ class LearningOutcomeAdmin(SpreadsheetAdminMixin, GosoAdmin):
     ]
     code_column = code_column()
 
-    @admin.display(description=_("text (Russian)"), ordering="title_ru")
-    def short_title(self, obj):
-        return obj.title_ru if len(obj.title_ru) <= 120 else f"{obj.title_ru[:119]}…"
+    short_title = text_column("title", _("text"))
 
     @admin.display(description=_("framework"), ordering="framework__code")
     def framework_code(self, obj):

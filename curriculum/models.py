@@ -16,6 +16,7 @@ from django.db.models.functions import Length
 from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy as _
 
+from languages import text_label
 from curriculum.codes import (
     MAX_GRADE, MIN_GRADE, OUTCOME_CODE, SECTION_CODE, SUBJECT_CODE, SUBSECTION_CODE, grade_error, outcome_code_error,
     section_code_error, subsection_code_error, validate_grade,
@@ -144,7 +145,7 @@ class Subject(models.Model):
         ]
 
     def __str__(self):
-        return self.name_ru
+        return text_label(self, "name")
 
 
 class Framework(CaseIdentifiers):
@@ -187,7 +188,7 @@ class Framework(CaseIdentifiers):
         ]
 
     def __str__(self):
-        return self.title_ru
+        return text_label(self, "title")
 
 
 class TreeNode(CaseTreeIdentifiers):
@@ -207,7 +208,7 @@ class TreeNode(CaseTreeIdentifiers):
         abstract = True
 
     def __str__(self):
-        return f"{self.code}. {self.name_ru}"
+        return f"{self.code}. {text_label(self, 'name')}"
 
 
 class Section(TreeNode):
@@ -294,7 +295,8 @@ class LearningOutcome(CaseTreeIdentifiers):
     }
 
     def __str__(self):
-        return f"{self.code} {self.title_ru[:80]}"
+        title = text_label(self, "title")
+        return f"{self.code} {title if len(title) <= 80 else title[:79] + '…'}"
 
     def clean(self):
         if self.framework_id and self.grade is not None and not grade_error(self.grade):  # else the field says it

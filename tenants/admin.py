@@ -10,7 +10,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
-from config.admin_base import BilingualAdmin, ProjectAdminMixin, ProjectInline, own_rows
+from config.admin_base import BilingualAdmin, ProjectAdminMixin, ProjectInline, own_rows, text_column
 from config.roles import RolePermissions
 from tenants.models import Domain, Role, School, User
 
@@ -24,12 +24,13 @@ class DomainInline(ProjectInline, admin.TabularInline):
 @admin.register(School)
 class SchoolAdmin(BilingualAdmin):
     menu_order = 110
-    list_display = ["name_ru", "code", "has_russian", "has_kazakh", "is_active"]
+    list_display = ["name", "code", "has_russian", "has_kazakh", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name_ru", "name_kz"]
     ordering = ["name_ru"]
     fields = ["code", ("name_ru", "name_kz"), "is_active"]
     inlines = [DomainInline]
+    name = text_column("name", _("name"))
 
 
 @admin.register(User)
