@@ -140,6 +140,18 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
     inlines = [SectionInline]
     title = text_column("title", _("title"))
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        # Read-only: the orders as text, not the stored JSON.
+        swap = {"amendments": "amendments_list"}
+        return [(name, {**options, "fields": [swap.get(f, f) for f in options["fields"]]}) for name, options in fieldsets]
+
+    @admin.display(description=_("amendments"))
+    def amendments_list(self, obj):
+        return AmendmentsField().prepare_value(obj.amendments) or "—"
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(outcome_count=Count("outcomes"))
 

@@ -1,6 +1,7 @@
 """The admin for schools, accounts and login lockouts. Who may do what: config/roles.py; the shared
 base classes: config/admin_base.py; the site: config/admin.py."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.auth.admin import UserAdmin
@@ -15,8 +16,17 @@ from config.roles import RolePermissions
 from tenants.models import Domain, Role, School, User
 
 
+class DomainForm(forms.ModelForm):
+    class Meta:
+        model = Domain
+        fields = ["domain", "is_primary"]
+        # django-tenants' DomainMixin gives these fields no translatable names.
+        labels = {"domain": _("host name"), "is_primary": _("primary")}
+
+
 class DomainInline(ProjectInline, admin.TabularInline):
     model = Domain
+    form = DomainForm
     extra = 0
     fields = ["domain", "is_primary"]
 
