@@ -330,3 +330,18 @@ def test_the_language_check_finds_foreign_words():
     assert not foreign_words("Оқулықтар", "kk")
     assert not foreign_words("Learning outcomes", "en")
     assert foreign_words("update through import_export", "ru")
+
+
+@pytest.mark.parametrize("language, expected", [("kk", "Мәдениеттің дамуы"), ("ru", "Развитие культуры"), ("en", "Развитие культуры")])
+def test_the_api_gives_content_in_the_requested_language_too(language, expected, client, walk_data):
+    """The same choice (languages.py) as the admin's, by the client's Accept-Language."""
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(User.objects.get(username="methodologist"))
+    framework = Framework.objects.get()
+
+    structure = api.get(f"/api/v1/frameworks/{framework.pk}/structure/", HTTP_ACCEPT_LANGUAGE=language).json()
+
+    assert structure["sections"][0]["name"] == expected
+    assert structure["sections"][0]["subsections"][0]["name"] == "Мировоззрение и религия"  # no Kazakh text
