@@ -14,11 +14,14 @@ re-importing an unchanged file writes nothing. Columns that a file leaves out ke
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
+from import_export.results import RowResult
 
 from config.roles import IMPORT
 
@@ -319,6 +322,28 @@ class SpreadsheetAdminMixin(ImportExportMixin):
 
     def has_import_permission(self, request):
         return self.role_allows(request, IMPORT)  # config/roles.py
+
+    def _log_actions(self, result, request):
+        """History entries in Django's structured form ("Changed text (Kazakh)."), translated when the History
+        page is read, instead of django-import-export's English "update through import_export"."""
+        flags = {RowResult.IMPORT_TYPE_NEW: ADDITION, RowResult.IMPORT_TYPE_UPDATE: CHANGE}
+        for row in result:
+            if row.import_type not in flags or row.instance is None:
+                continue
+            if row.import_type == RowResult.IMPORT_TYPE_NEW:
+                message = [{"added": {}}]
+            else:
+                with translation.override(None):  # field names as msgids, as Django's own entries store them
+                    fields = [
+                        str(field.verbose_name) for field in row.instance._meta.concrete_fields
+                        if row.original is not None and not field.generated
+                        and getattr(row.original, field.attname) != getattr(row.instance, field.attname)
+                        and field.editable
+                    ]
+                message = [{"changed": {"fields": fields}}]
+            LogEntry.objects.log_actions(
+                request.user.pk, [row.instance], flags[row.import_type], change_message=message, single_object=True
+            )
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)

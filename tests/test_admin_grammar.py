@@ -44,3 +44,26 @@ def test_the_admin_says_what_it_added_and_deleted_in_correct_grammar(language, a
     assert response.status_code == 302 and confirm.status_code == 302
     said = [re.sub(r"<[^>]+>", "", str(message)) for message in get_messages(confirm.wsgi_request)]  # the link
     assert said == [added, deleted]
+
+
+def test_history_of_a_spreadsheet_import_is_read_in_the_readers_language(client, methodologist, outcome):
+    """Not django-import-export's English "update through import_export": Django's structured entry."""
+    from django.contrib.admin.models import LogEntry
+
+    from tests.test_spreadsheets import admin_import
+
+    client.force_login(methodologist)
+    rows = (
+        "framework,section,code,name_ru,name_kz\n"
+        f"{outcome.framework.code},2,2.1,Мировоззрение и религия,Дүниетаным және дін\n"
+        f"{outcome.framework.code},2,2.2,Подраздел 2.2,\n"
+    )
+    preview = admin_import(client, "subsection", rows)
+    assert client.post("/admin/curriculum/subsection/process_import/", preview.context["confirm_form"].initial).status_code == 302
+
+    with translation.override("kk"):
+        said = sorted(entry.get_change_message() for entry in LogEntry.objects.filter(content_type__model="subsection"))
+    page = client.get(f"/kk/admin/curriculum/subsection/{outcome.subsection_id}/history/").content.decode()
+
+    assert said == ["Атауы (қаз.) өзгертілді.", "Қосылды."], said
+    assert "import_export" not in page and "Атауы (қаз.) өзгертілді." in page
