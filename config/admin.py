@@ -2,9 +2,24 @@
 for a custom default site, so `admin.site` and `@admin.register` are this site everywhere)."""
 
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.utils.translation import gettext_lazy as _
 
 from config.admin_base import LoginForm
+
+
+class LabelledAutocompleteJsonView(AutocompleteJsonView):
+    """Autocomplete results labelled by the ModelAdmin's `autocomplete_labeller()` where it has one
+    (e.g. outcomes with their framework and version), else by str()."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        if not hasattr(self, "_label"):
+            labeller = getattr(self.model_admin, "autocomplete_labeller", None)
+            self._label = labeller() if labeller else None
+        if self._label is not None:
+            result["text"] = self._label(obj)
+        return result
 
 
 class GosoAdminSite(admin.AdminSite):
@@ -12,6 +27,9 @@ class GosoAdminSite(admin.AdminSite):
     site_title = _("GOSO Curriculum")
     index_title = _("Standards, textbooks and alignments")
     login_form = LoginForm  # tells a deactivated school's staff why (config/admin_base.py)
+
+    def autocomplete_view(self, request):
+        return LabelledAutocompleteJsonView.as_view(admin_site=self)(request)
 
     def get_app_list(self, request, app_label=None):
         """The index page and the sidebar list models in the order people work through them (subjects,

@@ -195,6 +195,13 @@ class Framework(CaseIdentifiers):
             ),
         ]
 
+    # Rules the database checks in triggers (curriculum/migrations/0009_superseded_versions_read_only).
+    database_rule_messages = {
+        "frameworks_superseded_read_only": _(
+            "This framework version has been superseded by a newer one and is read-only: make changes in the current version."
+        ),
+    }
+
     def __str__(self):
         return text_label(self, "title")
 
@@ -404,3 +411,9 @@ class OutcomeVersionLink(models.Model):
 
     def __str__(self):
         return f"{self.old_outcome.code} -> {self.new_outcome.code}"
+
+
+# External CASE frameworks and crosswalks (their own module; imported here so Django registers them).
+from curriculum.external_models import (  # noqa: E402,F401
+    Crosswalk, ExternalAssociation, ExternalDefinition, ExternalFramework, ExternalItem,
+)

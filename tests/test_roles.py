@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from config.roles import (
     ACTIONS, ADD, ALIGN, ANONYMOUS, ANY_ROW_ACTIONS, CHANGE, DELETE, FORK, IMPORT, ROLE_ACTIONS, ROLES, VIEW,
@@ -19,7 +20,7 @@ from config.roles import (
 from tenants.context import super_admin_context
 from tenants.models import Role
 from tests.api_support import API, api_client
-from textbooks.models import Chapter, Textbook
+from textbooks.models import Chapter, ExternalAlignment, Textbook
 
 pytestmark = pytest.mark.django_db
 
@@ -155,12 +156,21 @@ for _model, _path in GOSO_PATHS.items():
     API_REQUESTS[_model, CHANGE] = [("patch", _path + "/", {}), ("put", _path + "/", {}), ("post", _path + "/deactivate/", None)]
 API_REQUESTS["curriculum.framework", VIEW].append(("get", "frameworks/{o.framework.pk}/structure/", None))
 API_REQUESTS.update({
+    ("curriculum.crosswalk", VIEW): [("get", "crosswalks/", None), ("get", "crosswalks/{o.crosswalk.pk}/", None)],
+    ("curriculum.crosswalk", ADD): [("post", "crosswalks/", {})],
+    ("curriculum.crosswalk", CHANGE): [("patch", "crosswalks/{o.crosswalk.pk}/", {})],
+    ("curriculum.crosswalk", DELETE): [("delete", "crosswalks/{o.crosswalk.pk}/", None)],
+})
+API_REQUESTS.update({
     ("textbooks.textbook", VIEW): [
         ("get", "textbooks/", None), ("get", "textbooks/{o.textbook_a.pk}/", None),
         ("get", "textbooks/{o.textbook_a.pk}/coverage/", None), ("get", "textbooks/{o.textbook_a.pk}/coverage/csv/", None),
         ("get", "textbooks/{o.textbook_a.pk}/coverage/xlsx/", None),
+        ("get", "textbooks/{o.textbook_a.pk}/external-coverage/?framework={o.crosswalk.external_item.framework_id}", None),
     ],
     ("textbooks.textbook", FORK): [("post", "textbooks/{o.global_textbook.pk}/fork/", {"school": "{o.school_a.pk}"})],
+    # Applying an update of the global textbook to a copy (textbook_a is none: a 400 once allowed).
+    ("textbooks.textbook", CHANGE): [("post", "textbooks/{o.textbook_a.pk}/fork-update/apply/", {})],
     ("textbooks.chapter", VIEW): [("get", "chapters/", None), ("get", "chapters/{o.chapter_a.pk}/", None)],
     ("textbooks.paragraph", VIEW): [
         ("get", "paragraphs/", None), ("get", "paragraphs/{o.paragraph_a.pk}/", None),
@@ -174,6 +184,14 @@ API_REQUESTS.update({
     ("textbooks.paragraphoutcome", ADD): [("post", "alignments/", {})],
     ("textbooks.paragraphoutcome", CHANGE): [("patch", "alignments/{o.alignment_a.pk}/", {"confidence": "0.5"})],
     ("textbooks.paragraphoutcome", DELETE): [("delete", "alignments/{o.alignment_a.pk}/", None)],
+    ("textbooks.externalalignment", VIEW): [
+        ("get", "external-alignments/", None), ("get", "external-alignments/{o.external_alignment_a.pk}/", None),
+    ],
+    ("textbooks.externalalignment", ADD): [("post", "external-alignments/", {})],
+    ("textbooks.externalalignment", CHANGE): [
+        ("patch", "external-alignments/{o.external_alignment_a.pk}/", {"confidence": "0.5"}),
+    ],
+    ("textbooks.externalalignment", DELETE): [("delete", "external-alignments/{o.external_alignment_a.pk}/", None)],
 })
 
 
@@ -196,6 +214,25 @@ def fill(template, objects):
         text = template.format(o=objects)
         return int(text) if text.isdigit() else text
     return template
+
+
+@pytest.fixture
+def crosswalk(outcome):
+    from curriculum.external_models import Crosswalk, ExternalFramework, ExternalItem
+
+    with super_admin_context():
+        external = ExternalFramework.objects.create(
+            identifier="5e0d2b6e-2a4c-4f4e-9a51-1c0b8f9b2a01", uri="https://example.org/d", creator="Cambridge",
+            title="Cambridge", original={}, last_synced_at=timezone.now())
+        item = ExternalItem.objects.create(framework=external, identifier="5e0d2b6e-2a4c-4f4e-9a51-000000000001",
+                                           uri="https://example.org/i", full_statement="Integers", original={})
+        return Crosswalk.objects.create(outcome=outcome, external_item=item, association_type="isRelatedTo")
+
+
+@pytest.fixture
+def external_alignment_a(paragraph_a, crosswalk):
+    with super_admin_context():
+        return ExternalAlignment.objects.create(paragraph=paragraph_a, external_item=crosswalk.external_item)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.template.response import TemplateResponse
 from django.urls import path, re_path, reverse
 from django.utils.html import format_html
@@ -18,10 +18,12 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy as _
 
 from curriculum.models import LearningOutcome
+from curriculum.versions import VersionLabels
 from config.admin_base import ProjectAdmin, ProjectInline
 from tenants.models import School
 from textbooks import admin_views
-from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
+from textbooks.models import Chapter, ExternalAlignment, Paragraph, ParagraphOutcome, Textbook
+from textbooks.external_alignments import external_item_check
 from textbooks.selectors import outcomes_for_paragraph
 from textbooks.services import textbook_fork
 
@@ -35,6 +37,26 @@ class OwnerFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() in ("global", "school"):
             return queryset.filter(school__isnull=self.value() == "global")
+        return queryset
+
+
+class UpdateAvailableFilter(admin.SimpleListFilter):
+    """Copies whose global textbook is at a newer version than the one they last took over."""
+
+    title = _("update available")
+    parameter_name = "update"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        outdated = Q(global_textbook__isnull=False) & (
+            Q(source_version__isnull=True) | Q(source_version__lt=F("global_textbook__version"))
+        )
+        if self.value() == "yes":
+            return queryset.filter(outdated)
+        if self.value() == "no":
+            return queryset.exclude(outdated)
         return queryset
 
 
@@ -99,8 +121,8 @@ class ChapterInline(ProjectInline, admin.TabularInline):
 @admin.register(Textbook)
 class TextbookAdmin(ProjectAdmin):
     menu_order = 60
-    list_display = ["title", "subject", "grade_level", "language", owner, "global_textbook", "chapter_count", "is_active"]
-    list_filter = [OwnerFilter, "subject", "grade_level", "language", "is_active"]
+    list_display = ["title", "subject", "grade_level", "language", owner, "update", "global_textbook", "chapter_count", "is_active"]
+    list_filter = [OwnerFilter, UpdateAvailableFilter, "subject", "grade_level", "language", "is_active"]
     list_select_related = ["subject", "school", "global_textbook"]
     search_fields = ["title", "author", "isbn"]
     # Explicit orderings: a model's default ordering is dropped from annotated (GROUP BY) queries.
@@ -123,6 +145,15 @@ class TextbookAdmin(ProjectAdmin):
     def chapter_count(self, obj):
         return obj.chapter_count
 
+    @admin.display(description=_("update"))
+    def update(self, obj):
+        """For a copy with an update of its global textbook: a link to the review."""
+        source = obj.global_textbook
+        if source is None or (obj.source_version or 0) >= source.version:
+            return None
+        url = reverse("admin:textbooks_textbook_fork_update", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Update available"))
+
     @admin.display(description=_("updates of the global textbook"))
     def source_update(self, obj):
         return admin_views.source_status(obj)
@@ -135,11 +166,16 @@ class TextbookAdmin(ProjectAdmin):
         return [
             path("carry-over/", view(admin_views.carry_over_view), name="textbooks_textbook_carry_over"),
             path("<int:object_id>/coverage/", view(admin_views.coverage_view), name="textbooks_textbook_coverage"),
+            path(
+                "<int:object_id>/coverage/external/", view(admin_views.external_coverage_view),
+                name="textbooks_textbook_external_coverage",
+            ),
             re_path(
                 r"^(?P<object_id>[0-9]+)/coverage/(?P<export>csv|xlsx)/$", view(admin_views.coverage_view),
                 name="textbooks_textbook_coverage_export",
             ),
             path("<int:object_id>/source-changes/", view(admin_views.source_changes_view), name="textbooks_textbook_source_changes"),
+            path("<int:object_id>/fork-update/", view(admin_views.fork_update_view), name="textbooks_textbook_fork_update"),
             *super().get_urls(),
         ]
 
@@ -158,8 +194,12 @@ class TextbookAdmin(ProjectAdmin):
         super().save_model(request, obj, form, change)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        # A global textbook's page offers the copy directly (the same action as in the list).
-        context["can_fork"] = obj is not None and obj.is_global and self.has_fork_permission(request)
+        # A global textbook's page offers the copy directly (the same action as in the list), or for
+        # a school that has copied it already, its copy.
+        context["own_copy"] = self._own_copy(request, obj)
+        context["can_fork"] = (
+            obj is not None and obj.is_global and context["own_copy"] is None and self.has_fork_permission(request)
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.action(description=_("Copy the selected global textbooks into a school"), permissions=["fork"])
@@ -179,12 +219,22 @@ class TextbookAdmin(ProjectAdmin):
         }
         return TemplateResponse(request, "admin/textbooks/textbook/fork_into_school.html", context)
 
+    @staticmethod
+    def _own_copy(request, obj):
+        if obj is None or not obj.is_global or request.user.school_id is None:
+            return None
+        return Textbook.objects.filter(global_textbook=obj, school_id=request.user.school_id).first()
+
     def _fork_all(self, request, queryset, school):
         for textbook in queryset:
             try:
                 fork = textbook_fork(textbook=textbook, school=school)
             except (ValidationError, PermissionDenied) as refusal:
                 text = "; ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
+                copy = Textbook.objects.filter(global_textbook=textbook, school=school).first()
+                if copy is not None:  # already copied: lead to the copy
+                    url = reverse("admin:textbooks_textbook_change", args=[copy.pk])
+                    text = format_html('{} <a href="{}">{}</a>', text, url, gettext("Open the copy"))
                 self.message_user(request, text, messages.WARNING)
                 continue
             self.log_addition(request, fork, [{"added": {}}])
@@ -230,8 +280,9 @@ class OutcomeChooser(AutocompleteSelect):
     chosen, so rendering N alignment rows costs no query per row.
     """
 
-    def __init__(self, *args, subject_id, grade, known_outcomes, **kwargs):
-        self.narrowing = {"subject": subject_id, "grade": grade}
+    def __init__(self, *args, subject_id, grade, known_outcomes, all_versions=False, **kwargs):
+        # The current version of each framework only, unless the user widened the choice (?versions=all).
+        self.narrowing = {"subject": subject_id, "grade": grade, **({"versions": "all"} if all_versions else {})}
         self.known_outcomes = known_outcomes
         super().__init__(*args, **kwargs)
 
@@ -266,15 +317,44 @@ class ParagraphOutcomeInline(ProjectInline, admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         textbook = obj.chapter.textbook
         outcome = formset.form.base_fields["outcome"]
-        # Choices: outcomes of the textbook's subject and grade, offered and validated alike.
+        # Choices: outcomes of the textbook's subject and grade (offered: of the current versions, unless
+        # widened to older ones; validated: any version), labelled with framework and version.
+        labels = VersionLabels()
         outcome.widget = OutcomeChooser(
             ParagraphOutcome._meta.get_field("outcome"), self.admin_site,
-            subject_id=textbook.subject_id, grade=textbook.grade_level,
-            known_outcomes={str(outcome.pk): str(outcome) for outcome in LearningOutcome.objects.filter(paragraph_links__paragraph=obj)},
+            subject_id=textbook.subject_id, grade=textbook.grade_level, all_versions=request.GET.get("versions") == "all",
+            known_outcomes={
+                str(outcome.pk): labels.outcome(outcome)
+                for outcome in LearningOutcome.objects.filter(paragraph_links__paragraph=obj)
+            },
         )
         outcome.widget.is_required = True
         outcome.queryset = outcomes_for_paragraph(paragraph=obj)
         return formset
+
+
+class ExternalAlignmentForm(forms.ModelForm):
+    def clean_external_item(self):
+        item = self.cleaned_data["external_item"]
+        if "external_item" in self.changed_data:
+            external_item_check(external_item=item)  # a deprecated item takes no new alignments
+        return item
+
+
+class ExternalAlignmentInline(ProjectInline, admin.TabularInline):
+    """Items of external frameworks (Cambridge, IB, NIS) the paragraph teaches, beside GOSO outcomes."""
+
+    model = ExternalAlignment
+    form = ExternalAlignmentForm
+    fields = ["external_item", "confidence", "notes", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
+    autocomplete_fields = ["external_item"]
+    extra = 0
+    verbose_name_plural = _("external framework items taught in this paragraph")
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})}}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("external_item__framework", "created_by")
 
 
 class AlignmentFilter(admin.SimpleListFilter):
@@ -306,7 +386,7 @@ class ParagraphAdmin(ProjectAdmin):
             "content", "summary", ("learning_objective", "lesson_objective"), ("key_terms", "questions"),
         ]}),
     ]
-    inlines = [ParagraphOutcomeInline]
+    inlines = [ParagraphOutcomeInline, ExternalAlignmentInline]
 
     def get_queryset(self, request):
         # The textbook is shown in the list and needed by the alignment chooser (subject, grade).
@@ -324,12 +404,17 @@ class ParagraphAdmin(ProjectAdmin):
     def alignment_count(self, obj):
         return obj.alignment_count
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The alignment chooser offers the current framework versions; a link widens it to older ones.
+        context["all_versions"] = request.GET.get("versions") == "all"
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_inline_instances(self, request, obj=None):
         # Alignments are chosen among the textbook's subject and grade: known once the paragraph exists.
         return super().get_inline_instances(request, obj) if obj is not None else []
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not ParagraphOutcome:
+        if formset.model not in (ParagraphOutcome, ExternalAlignment):
             return super().save_formset(request, form, formset, change)
         for alignment in formset.save(commit=False):
             if alignment.pk is None:
@@ -342,7 +427,10 @@ class ParagraphAdmin(ProjectAdmin):
 @admin.register(ParagraphOutcome)
 class ParagraphOutcomeAdmin(ProjectAdmin):
     menu_order = 90
-    list_display = ["outcome_code", "outcome", "paragraph", "textbook", "cross_grade", "confidence", "created_by", "created_at"]
+    list_display = [
+        "outcome_code", "outcome", "framework_version", "paragraph", "textbook", "cross_grade", "confidence", "created_by",
+        "created_at",
+    ]
     list_filter = [OwnerFilter]
     list_select_related = ["outcome", "paragraph__chapter__textbook", "created_by"]
     search_fields = ["outcome__code", "outcome__title_ru", "paragraph__title"]
@@ -354,6 +442,24 @@ class ParagraphOutcomeAdmin(ProjectAdmin):
     @admin.display(description=_("code"), ordering="outcome__code_sort")
     def outcome_code(self, obj):
         return obj.outcome.code
+
+    def framework_version(self, obj):  # the list's column is built per request in get_list_display
+        return VersionLabels().framework(obj.outcome.framework_id)
+
+    def get_list_display(self, request):
+        labels = VersionLabels()  # one query for the whole list
+
+        @admin.display(description=_("framework version"), ordering="outcome__framework__code")
+        def framework_version(obj):
+            return labels.framework(obj.outcome.framework_id)
+
+        return [framework_version if name == "framework_version" else name for name in super().get_list_display(request)]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "outcome" and formfield is not None:
+            formfield.label_from_instance = VersionLabels().outcome
+        return formfield
 
     @admin.display(description=_("textbook"), ordering="paragraph__chapter__textbook__title")
     def textbook(self, obj):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('curriculum', '0006_help_text_without_file_path'),
+        ('curriculum', '0009_superseded_versions_read_only'),
     ]
 
     operations = [
