@@ -268,6 +268,12 @@ class ParagraphOutcome(models.Model):
     # Raised by the database's check (textbooks/migrations/0004) when a write skips clean().
     database_rule_messages = {
         "paragraph_outcomes_outcome_of_textbook_subject": _("The learning outcome belongs to another subject than the textbook."),
+        # The school of copied content follows its textbook (textbooks/migrations/0002), for every level.
+        **dict.fromkeys(
+            ["chapters_school_is_parents", "paragraphs_school_is_parents", "paragraph_outcomes_school_is_parents"],
+            _("Content cannot move to a textbook of another school."),
+        ),
+        "textbooks_school_is_fixed": _("A textbook cannot move to another school."),
     }
 
     def __str__(self):
