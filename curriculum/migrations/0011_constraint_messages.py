@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('curriculum', '0009_superseded_versions_read_only'),
+        ('curriculum', '0010_superseded_check_per_statement'),
     ]
 
     operations = [
