@@ -20,7 +20,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from curriculum.models import LearningOutcome
 from config.admin_base import ProjectAdmin, ProjectInline
 from tenants.models import School
-from textbooks import admin_views
+from textbooks import admin_alignment, admin_views
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
 from textbooks.selectors import outcomes_for_paragraph
 from textbooks.services import textbook_fork
@@ -140,6 +140,7 @@ class TextbookAdmin(ProjectAdmin):
                 name="textbooks_textbook_coverage_export",
             ),
             path("<int:object_id>/source-changes/", view(admin_views.source_changes_view), name="textbooks_textbook_source_changes"),
+            path("<int:object_id>/align/", view(admin_alignment.alignment_grid_view), name="textbooks_textbook_align"),
             *super().get_urls(),
         ]
 
@@ -219,6 +220,11 @@ class ChapterAdmin(ProjectAdmin):
     @admin.display(description=_("paragraphs"), ordering="paragraph_count")
     def paragraph_count(self, obj):
         return obj.paragraph_count
+
+    def get_urls(self):
+        # Alignment in bulk, a chapter at a time (textbooks/admin_alignment.py).
+        view = self.admin_site.admin_view(lambda request, **kwargs: admin_alignment.alignment_grid_view(self, request, **kwargs))
+        return [path("<int:object_id>/align/", view, name="textbooks_chapter_align"), *super().get_urls()]
 
 
 class OutcomeChooser(AutocompleteSelect):

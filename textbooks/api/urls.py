@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from textbooks.api import coverage, views
+from textbooks.api import alignment_grid, coverage, views
 
 router = SimpleRouter()
 router.register("textbooks", views.TextbookViewSet, basename="textbook")
@@ -30,4 +30,9 @@ urlpatterns += [
     path("textbooks/<int:textbook_id>/coverage/csv/", coverage.coverage_download_csv, name="textbook-coverage-csv"),
     path("textbooks/<int:textbook_id>/coverage/xlsx/", coverage.coverage_download_xlsx, name="textbook-coverage-xlsx"),
     path("textbooks/<int:textbook_id>/fork-update/", coverage.ForkUpdateView.as_view(), name="textbook-fork-update"),
+]
+
+# Alignment in bulk (textbooks/api/alignment_grid.py).
+urlpatterns += [
+    path("textbooks/<int:textbook_id>/alignments/bulk/", alignment_grid.bulk_align, name="textbook-alignments-bulk"),
 ]

@@ -1,0 +1,136 @@
+"""The bulk alignment page of a chapter or a whole textbook: paragraphs x outcomes, a tick and a
+confidence per cell, saved in one transaction (textbooks/alignment_grid.py). A plain form of
+checkboxes (works without JavaScript); static/textbooks/alignment_grid.js adds conveniences.
+Hooked into ChapterAdmin and TextbookAdmin by their get_urls (textbooks/admin.py)."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext, gettext_lazy as _
+
+from config.roles import ALIGN, role_allows
+from textbooks.admin_views import CoverageForm
+from textbooks.alignment_grid import MAX_GRID_CELLS, alignment_grid, alignments_bulk_set, textbook_alignable
+from textbooks.models import Chapter
+
+
+class GridFilterForm(CoverageForm):
+    """Framework and grades as on the coverage page, narrowed further to a section or subsection."""
+
+    section = forms.TypedChoiceField(label=_("section"), required=False, coerce=int, empty_value=None)
+    subsection = forms.TypedChoiceField(label=_("subsection"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, sections=(), subsections=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["min_confidence"]
+        self.fields["grades"].help_text = _("None chosen: the textbook's grade. Choose more to widen.")
+        everything = [("", "—")]
+        self.fields["section"].choices = everything + [(s.pk, str(s)) for s in sections]
+        self.fields["subsection"].choices = everything + [(s.pk, str(s)) for s in subsections]
+
+
+def _ids(values) -> list[int]:
+    return [int(value) for value in values if value.isascii() and value.isdigit()]
+
+
+def _posted_cells(post) -> list[tuple[int, int, str | None]]:
+    """Every cell of the posted scope (the paragraphs and outcomes the page showed): ticked with its
+    confidence (empty: 1), or not ticked (None: not aligned)."""
+    cells = []
+    for paragraph in _ids(post.getlist("paragraphs")):
+        for outcome in _ids(post.getlist("outcomes")):
+            if f"cell-{paragraph}-{outcome}" in post:
+                cells.append((paragraph, outcome, post.get(f"confidence-{paragraph}-{outcome}", "").strip() or "1"))
+            else:
+                cells.append((paragraph, outcome, None))
+    return cells
+
+
+def _rows(grid, language, posted=None):
+    """Template rows: per paragraph its cells (name, ticked, confidence shown, label for assistive
+    technology). `posted`: the values of a refused save, shown again so no edit is lost."""
+    rows = []
+    for paragraph in grid.paragraphs:
+        cells = []
+        for outcome in grid.outcomes:
+            key = (paragraph.id, outcome.id)
+            if posted is not None:
+                value = posted.get(key)
+                ticked, confidence = value is not None, value or ""
+            else:
+                ticked, confidence = key in grid.confidence, grid.confidence.get(key, "")
+            cells.append({
+                "key": f"{paragraph.id}-{outcome.id}", "ticked": ticked, "confidence": confidence,
+                "label": f"§{paragraph.number} × {outcome.code}: {outcome.title(language)}",
+            })
+        rows.append({"paragraph": paragraph, "cells": cells})
+    return rows
+
+
+def alignment_grid_view(model_admin, request, object_id):
+    """GET: the grid (filters in the query string). POST: save every cell of the grid shown."""
+    obj = model_admin.get_object(request, object_id)  # 404 when hidden (another school's)
+    if not model_admin.has_view_permission(request, obj):
+        raise PermissionDenied
+    chapter = obj if isinstance(obj, Chapter) else None
+    textbook = obj.textbook if chapter else obj
+    language = request.LANGUAGE_CODE
+
+    form = GridFilterForm(request.GET or None, textbook=textbook)
+    options = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    refusal = textbook_alignable(textbook=textbook, context=request.tenant_context)
+    if refusal is None and not role_allows(user=request.user, model="textbooks.paragraph", action=ALIGN, obj=textbook):
+        refusal = gettext("Your role does not allow aligning paragraphs.")
+    errors, posted = [], None
+    if form.is_bound and form.errors:
+        errors.append(gettext("Please correct the choices below."))
+
+    if request.method == "POST" and not errors:
+        cells = _posted_cells(request.POST)
+        try:
+            if refusal:
+                raise PermissionDenied(refusal)
+            result = alignments_bulk_set(textbook=textbook, cells=cells, created_by=request.user)
+        except (ValidationError, PermissionDenied) as problem:
+            errors += problem.messages if isinstance(problem, ValidationError) else [str(problem)]
+            posted = {(p, o): value for p, o, value in cells}
+        else:
+            model_admin.message_user(
+                request, gettext("Alignments saved: %(summary)s") % {"summary": result.summary()}, messages.SUCCESS,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+
+    grid = None
+    if not (form.is_bound and form.errors):
+        try:
+            grid = alignment_grid(
+                context=request.tenant_context, textbook=textbook, chapter=chapter,
+                framework_id=options["framework"].pk if options.get("framework") else None,
+                grades=options.get("grades"), section_id=options.get("section"), subsection_id=options.get("subsection"),
+            )
+        except ValidationError as problem:
+            errors += problem.messages
+    if grid is not None:
+        form = GridFilterForm(request.GET or None, textbook=textbook, sections=grid.section_choices, subsections=grid.subsection_choices)
+        form.is_valid() if form.is_bound else None
+    title = gettext("Align in bulk: %(object)s") % {"object": obj}
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "original": obj,
+        "title": title,
+        "textbook": textbook,
+        "chapter": chapter,
+        "form": form,
+        "grid": grid,
+        "rows": _rows(grid, language, posted) if grid and not grid.too_large else [],
+        "language": language,
+        "errors": errors,
+        "read_only": refusal,
+        "max_cells": MAX_GRID_CELLS,
+        "chapters": list(textbook.chapters.order_by("sort_order", "number")) if chapter is None else [],
+        "media": model_admin.media,
+    }
+    return TemplateResponse(request, "admin/textbooks/alignment_grid.html", context)
