@@ -10,11 +10,12 @@ from rest_framework.response import Response
 from apikit.errors import ErrorSerializer
 from apikit.fields import IdField
 from apikit.schema import ERROR_DESCRIPTIONS
-from apikit.views import ApiView
+from apikit.views import ApiViewSet
 from config.roles import ALIGN
 from textbooks import selectors
 from textbooks.alignment_grid import alignments_bulk_set
 from textbooks.api.serializers import confidence_field
+from textbooks.models import ParagraphOutcome
 
 MAX_CELLS = 10_000
 
@@ -50,12 +51,14 @@ class BulkAlignResultSerializer(serializers.Serializer):
     },
     summary=_("Set many paragraph x outcome alignments of your school's textbook in one transaction"),
 )
-class BulkAlignView(ApiView):
+class BulkAlignViewSet(ApiViewSet):
     role_model = "textbooks.paragraph"
-    action = "align"  # aligning paragraphs (config/roles.py): teachers may too
-    role_actions = {"align": ALIGN}
+    role_actions = {"bulk_set": ALIGN}  # aligning paragraphs (config/roles.py): teachers may too
+    queryset = ParagraphOutcome.objects.none()  # the model, for OpenAPI generation
+    serializer_class = BulkAlignSerializer
+    filter_backends = []
 
-    def post(self, request, textbook_id):
+    def bulk_set(self, request, textbook_id):
         textbook = get_object_or_404(selectors.textbook_list(context=self.tenant_context), pk=textbook_id)
         body = BulkAlignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -70,4 +73,4 @@ class BulkAlignView(ApiView):
         })
 
 
-bulk_align = BulkAlignView.as_view()
+bulk_align = BulkAlignViewSet.as_view({"post": "bulk_set"})
