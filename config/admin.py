@@ -2,9 +2,19 @@
 for a custom default site, so `admin.site` and `@admin.register` are this site everywhere)."""
 
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.utils.translation import gettext_lazy as _
 
 from config.admin_base import LoginForm
+
+
+class AutocompleteView(AutocompleteJsonView):
+    """Choices labelled by the chosen model's `autocomplete_label(obj)` where its ModelAdmin has one
+    (an outcome's whole text: str() shortens it for lists and links), else str(obj)."""
+
+    def serialize_result(self, obj, to_field_name):
+        label = getattr(self.model_admin, "autocomplete_label", str)
+        return {"id": str(getattr(obj, to_field_name)), "text": label(obj)}
 
 
 class GosoAdminSite(admin.AdminSite):
@@ -25,3 +35,6 @@ class GosoAdminSite(admin.AdminSite):
             app["models"].sort(key=position)
         app_list.sort(key=lambda app: min(position(entry) for entry in app["models"]))
         return app_list
+
+    def autocomplete_view(self, request):
+        return AutocompleteView.as_view(admin_site=self)(request)

@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language, gettext_lazy as _
 
 from curriculum import admin_views
 from curriculum.case_views import CaseDownloadAdminMixin
@@ -303,7 +303,13 @@ class LearningOutcomeAdmin(SpreadsheetAdminMixin, GosoAdmin):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         # A chooser may narrow the outcomes to what a subject's grade can teach (?subject=&grade=),
         # e.g. the textbook alignment chooser.
-        subject, grade = request.GET.get("subject", ""), request.GET.get("grade", "")
-        if is_autocomplete_request(request) and subject.isdigit() and grade.isdigit():
-            queryset = outcomes_for_alignment(subject_id=int(subject), grade=int(grade), queryset=queryset)
+        # ?grade= may list several grades (7,8) when the user widens the choice.
+        subject = request.GET.get("subject", "")
+        grades = [int(grade) for grade in request.GET.get("grade", "").split(",") if grade.isascii() and grade.isdigit()]
+        if is_autocomplete_request(request) and subject.isascii() and subject.isdigit() and grades:
+            queryset = outcomes_for_alignment(subject_id=int(subject), grades=grades, queryset=queryset)
         return queryset, may_have_duplicates
+
+    def autocomplete_label(self, obj):
+        # Choosers show the whole text (str() shortens it), in Kazakh where the interface is.
+        return f"{obj.code} {obj.title_kz if get_language() == 'kk' and obj.title_kz else obj.title_ru}"

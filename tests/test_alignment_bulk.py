@@ -18,6 +18,7 @@ from tests.api_support import API, api_client as _api_client, assert_error
 from tests.conftest import PASSWORD, make_textbook
 from textbooks.alignment_grid import alignment_grid, alignments_bulk_set
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome
+from textbooks.selectors import outcomes_for_paragraph
 
 pytestmark = pytest.mark.django_db
 
@@ -332,3 +333,35 @@ def test_api_refusals(admin_a, admin_b, chapter_a, global_textbook, global_parag
     ), 400)
     assert "listed twice" in str(error)
     assert stored(chapter_a.textbook) == {} and stored(global_textbook) == {}
+
+
+# The chooser on the paragraph page
+
+def test_the_chooser_offers_the_textbooks_grade_and_widens(teacher_a, chapter_a, outcomes):
+    paragraph = paragraphs_of(chapter_a)[0]
+    client = signed_in(teacher_a, "school-a.localhost")
+    page = client.get(f"/en/admin/textbooks/paragraph/{paragraph.pk}/change/").content.decode()
+    subject = chapter_a.textbook.subject_id
+    assert f'data-ajax--url="/en/admin/autocomplete/?subject={subject}&amp;grade=7"' in page
+    assert "?outcome_grades=7%2C8" in page  # the link that adds grade 8
+
+    wide = client.get(f"/en/admin/textbooks/paragraph/{paragraph.pk}/change/?outcome_grades=7,8").content.decode()
+    assert f'data-ajax--url="/en/admin/autocomplete/?subject={subject}&amp;grade=7%2C8"' in wide
+
+    def offered(grade):
+        response = client.get("/en/admin/autocomplete/", {
+            "app_label": "textbooks", "model_name": "paragraphoutcome", "field_name": "outcome",
+            "subject": chapter_a.textbook.subject_id, "grade": grade, "term": "",
+        })
+        assert response.status_code == 200, response.content
+        return {item["id"]: item["text"] for item in response.json()["results"]}
+
+    assert set(offered("7")) == {str(o.pk) for o in outcomes[:5]}
+    assert set(offered("7,8")) == {str(o.pk) for o in outcomes}
+    long_one = outcomes[1]
+    assert offered("7")[str(long_one.pk)] == f"{long_one.code} {long_one.title_ru}"  # the whole text
+    assert len(long_one.title_ru) > 80
+
+    with tenant_context(school_id=chapter_a.textbook.school_id):
+        assert outcomes[5] not in outcomes_for_paragraph(paragraph=paragraph)
+        assert outcomes[5] in outcomes_for_paragraph(paragraph=paragraph, grades=[7, 8])

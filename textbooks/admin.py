@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy as _
 
+from curriculum.codes import MAX_GRADE, MIN_GRADE
 from curriculum.models import LearningOutcome
 from config.admin_base import ProjectAdmin, ProjectInline
 from tenants.models import School
@@ -234,8 +235,8 @@ class OutcomeChooser(AutocompleteSelect):
     chosen, so rendering N alignment rows costs no query per row.
     """
 
-    def __init__(self, *args, subject_id, grade, known_outcomes, **kwargs):
-        self.narrowing = {"subject": subject_id, "grade": grade}
+    def __init__(self, *args, subject_id, grades, known_outcomes, **kwargs):
+        self.narrowing = {"subject": subject_id, "grade": ",".join(map(str, grades))}
         self.known_outcomes = known_outcomes
         super().__init__(*args, **kwargs)
 
@@ -250,8 +251,29 @@ class OutcomeChooser(AutocompleteSelect):
         return [(None, options, 0)]
 
 
+def offered_grades(request, textbook) -> list[int]:
+    """The grades whose outcomes the alignment chooser offers: ?outcome_grades=7,8 on the paragraph
+    page (the user widened the choice), else the textbook's grade."""
+    grades = {int(grade) for grade in request.GET.get("outcome_grades", "").split(",") if grade.isascii() and grade.isdigit()}
+    return sorted(grade for grade in grades if MIN_GRADE <= grade <= MAX_GRADE) or [textbook.grade_level]
+
+
+def grade_links(request, textbook, grades) -> list[dict]:
+    """Links that add a grade to the chooser or take it away (the page reloads: no nested form)."""
+    subject = textbook.subject
+    links = []
+    for grade in range(subject.grade_from, subject.grade_to + 1):
+        chosen = grade in grades
+        toggled = sorted(set(grades) ^ {grade}) or [textbook.grade_level]
+        query = request.GET.copy()
+        query["outcome_grades"] = ",".join(map(str, toggled))
+        links.append({"grade": grade, "chosen": chosen, "url": f"?{query.urlencode()}", "own": grade == textbook.grade_level})
+    return links
+
+
 class ParagraphOutcomeInline(ProjectInline, admin.TabularInline):
     model = ParagraphOutcome
+    template = "admin/textbooks/paragraph/alignment_inline.html"
     fields = ["outcome", "confidence", "anchor", "notes", "cross_grade", "created_by", "created_at"]
     readonly_fields = ["cross_grade", "created_by", "created_at"]
     autocomplete_fields = ["outcome"]
@@ -270,14 +292,18 @@ class ParagraphOutcomeInline(ProjectInline, admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         textbook = obj.chapter.textbook
         outcome = formset.form.base_fields["outcome"]
-        # Choices: outcomes of the textbook's subject and grade, offered and validated alike.
+        # Choices: outcomes of the textbook's subject and grade (or the grades the user widened the
+        # choice to), offered and validated alike; labelled with their whole text.
+        grades = offered_grades(request, textbook)
+        label = self.admin_site._registry[LearningOutcome].autocomplete_label
         outcome.widget = OutcomeChooser(
             ParagraphOutcome._meta.get_field("outcome"), self.admin_site,
-            subject_id=textbook.subject_id, grade=textbook.grade_level,
-            known_outcomes={str(outcome.pk): str(outcome) for outcome in LearningOutcome.objects.filter(paragraph_links__paragraph=obj)},
+            subject_id=textbook.subject_id, grades=grades,
+            known_outcomes={str(outcome.pk): label(outcome) for outcome in LearningOutcome.objects.filter(paragraph_links__paragraph=obj)},
         )
         outcome.widget.is_required = True
-        outcome.queryset = outcomes_for_paragraph(paragraph=obj)
+        outcome.queryset = outcomes_for_paragraph(paragraph=obj, grades=grades)
+        formset.grade_links = grade_links(request, textbook, grades)
         return formset
 
 
@@ -313,10 +339,10 @@ class ParagraphAdmin(ProjectAdmin):
     inlines = [ParagraphOutcomeInline]
 
     def get_queryset(self, request):
-        # The textbook is shown in the list and needed by the alignment chooser (subject, grade).
+        # The textbook is shown in the list and needed by the alignment chooser (subject, grades).
         return (
             super().get_queryset(request)
-            .select_related("chapter__textbook", "school")
+            .select_related("chapter__textbook__subject", "school")
             .annotate(alignment_count=Count("outcome_links"))
         )
 
