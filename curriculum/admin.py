@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_lazy as _
@@ -120,7 +121,7 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
     form = FrameworkForm
     bilingual_field = "title"
     list_display = [
-        "title_ru", "code", "subject", "order_number", "order_date", "outcome_count", "has_kazakh", "is_active", "tree_link",
+        "title_ru", "code", "subject", "order", "outcome_count", "has_kazakh", "is_active", "tree_link",
     ]
     list_filter = ["subject", "is_active"]
     list_select_related = ["subject"]
@@ -143,6 +144,11 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
     @admin.display(description=_("outcomes"), ordering="outcome_count")
     def outcome_count(self, obj):
         return obj.outcome_count
+
+    @admin.display(description=_("order"), ordering="order_date")
+    def order(self, obj):
+        # Number and date in one column: the list fits a 1280 px screen.
+        return format_html("№ {}<br>{}", obj.order_number or "—", date_format(obj.order_date) if obj.order_date else "")
 
     @admin.display(description=_("tree"))
     def tree_link(self, obj):

@@ -100,7 +100,8 @@ class ChapterInline(ProjectInline, admin.TabularInline):
 @admin.register(Textbook)
 class TextbookAdmin(ProjectAdmin):
     menu_order = 60
-    list_display = ["title", "subject", "grade_level", "language", owner, "global_textbook", "chapter_count", "is_active"]
+    # Language is a filter, not a column: the list fits a 1280 px screen.
+    list_display = ["title", "subject", "grade_level", owner, "global_textbook", "chapter_count", "is_active"]
     list_filter = [OwnerFilter, "subject", "grade_level", "language", "is_active"]
     list_select_related = ["subject", "school", "global_textbook"]
     search_fields = ["title", "author", "isbn"]
@@ -372,7 +373,7 @@ class ParagraphAdmin(ProjectAdmin):
 @admin.register(ParagraphOutcome)
 class ParagraphOutcomeAdmin(ProjectAdmin):
     menu_order = 90
-    list_display = ["outcome_code", "outcome", "paragraph", "textbook", "cross_grade", "confidence", "created_by", "created_at"]
+    list_display = ["outcome_code", "outcome_text", "paragraph", "textbook", "cross_grade", "confidence", "created_by"]
     list_filter = [OwnerFilter]
     list_select_related = ["outcome", "paragraph__chapter__textbook", "created_by"]
     search_fields = ["outcome__code", "outcome__title_ru", "paragraph__title"]
@@ -384,6 +385,12 @@ class ParagraphOutcomeAdmin(ProjectAdmin):
     @admin.display(description=_("code"), ordering="outcome__code_sort")
     def outcome_code(self, obj):
         return obj.outcome.code
+
+    @admin.display(description=_("learning outcome"), ordering="outcome__title_ru")
+    def outcome_text(self, obj):
+        # The code has its own column; a long text is shortened, whole on hover.
+        text = obj.outcome.title_ru
+        return format_html('<span title="{}">{}</span>', text, text if len(text) <= 100 else f"{text[:99]}…")
 
     @admin.display(description=_("textbook"), ordering="paragraph__chapter__textbook__title")
     def textbook(self, obj):
