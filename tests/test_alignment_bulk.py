@@ -16,7 +16,7 @@ from tenants.context import TenantContext, super_admin_context, tenant_context
 from tenants.models import User
 from tests.api_support import API, api_client as _api_client, assert_error
 from tests.conftest import PASSWORD, make_textbook
-from textbooks.alignment_grid import alignment_grid, alignments_bulk_set
+from textbooks.alignment_grid import BulkResult, alignment_grid, alignments_bulk_set
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome
 from textbooks.selectors import outcomes_for_paragraph
 
@@ -365,3 +365,15 @@ def test_the_chooser_offers_the_textbooks_grade_and_widens(teacher_a, chapter_a,
     with tenant_context(school_id=chapter_a.textbook.school_id):
         assert outcomes[5] not in outcomes_for_paragraph(paragraph=paragraph)
         assert outcomes[5] in outcomes_for_paragraph(paragraph=paragraph, grades=[7, 8])
+
+
+def test_messages_are_translated(school_a, global_textbook, global_paragraph, outcomes):
+    for language, summary, refusal in [
+        ("ru", "добавлено: 2, изменено: 1, удалено: 0.", "общий учебник"),
+        ("kk", "қосылды: 2, өзгертілді: 1, жойылды: 0.", "жалпы оқулық"),
+    ]:
+        with translation.override(language):
+            assert BulkResult(added=2, changed=1, removed=0).summary() == summary
+            with pytest.raises(PermissionDenied) as refused:
+                set_cells(school_a, global_textbook, [(global_paragraph.pk, outcomes[0].pk, "1")])
+            assert refusal in str(refused.value)
