@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from curriculum.models import LearningOutcome, Section, Subsection
 from database_errors import user_errors_from_database
 from tenants.context import TenantContext, current_context
-from textbooks.coverage import report_framework, report_grades
+from textbooks.coverage import ParagraphRef, report_framework, report_grades
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
 
 # The grid page posts two fields per cell (tick and confidence): larger grids are narrowed first
@@ -42,18 +42,6 @@ class GridOutcome:
         return self.title_kz if language == "kk" and self.title_kz else self.title_ru
 
 
-@dataclass(frozen=True)
-class GridParagraph:
-    id: int
-    chapter_number: int
-    number: int
-    title: str
-
-    @property
-    def label(self) -> str:
-        return f"§{self.number}. {self.title}"
-
-
 @dataclass
 class GridGroup:
     """A section or subsection heading over its outcomes' columns."""
@@ -74,7 +62,7 @@ class AlignmentGrid:
     chapter: Chapter | None
     framework: object
     grades: list[int]
-    paragraphs: list[GridParagraph]
+    paragraphs: list[ParagraphRef]
     outcomes: list[GridOutcome]
     sections: list[GridGroup]  # column groups, in outcome order
     confidence: dict[tuple[int, int], Decimal]  # (paragraph id, outcome id) -> confidence of an alignment
@@ -119,7 +107,7 @@ def alignment_grid(
     if chapter is not None:
         paragraph_rows = paragraph_rows.filter(chapter=chapter)
     paragraphs = [
-        GridParagraph(*row)
+        ParagraphRef(*row)
         for row in paragraph_rows.order_by("chapter__sort_order", "chapter__number", "sort_order", "number")
         .values_list("id", "chapter__number", "number", "title")
     ]
