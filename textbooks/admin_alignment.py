@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy as _
 
 from config.roles import ALIGN, role_allows
@@ -48,24 +50,37 @@ def _posted_cells(post) -> list[tuple[int, int, str | None]]:
     return cells
 
 
-def _rows(grid, language, posted=None):
-    """Template rows: per paragraph its cells (name, ticked, confidence shown, label for assistive
-    technology). `posted`: the values of a refused save, shown again so no edit is lost."""
+# One cell: a tick and a confidence, labelled for assistive technology by the row's header and the
+# column's outcome text. Built in Python: a 4,000-cell grid renders in a fraction of the template's time.
+_CELL = (
+    '<td class="{ticked}" data-column="{column}" title="§{number} × {code}">'
+    '<input type="checkbox" name="cell-{key}" id="cell-{key}" aria-labelledby="paragraph-{paragraph} outcome-text-{outcome}"{checked}{disabled}>'
+    '<input type="number" name="confidence-{key}" value="{confidence}" min="0" max="1" step="0.01" placeholder="1" '
+    'aria-labelledby="confidence-label paragraph-{paragraph} outcome-code-{outcome}"{disabled}></td>'
+)
+
+
+def _rows(grid, *, read_only, posted=None):
+    """Template rows: per paragraph the HTML of its cells. `posted`: the values of a refused save,
+    shown again so no edit is lost."""
+    disabled = " disabled" if read_only else ""
+    codes = [escape(outcome.code) for outcome in grid.outcomes]
     rows = []
     for paragraph in grid.paragraphs:
         cells = []
-        for outcome in grid.outcomes:
+        for column, outcome in enumerate(grid.outcomes):
             key = (paragraph.id, outcome.id)
             if posted is not None:
                 value = posted.get(key)
                 ticked, confidence = value is not None, value or ""
             else:
                 ticked, confidence = key in grid.confidence, grid.confidence.get(key, "")
-            cells.append({
-                "key": f"{paragraph.id}-{outcome.id}", "ticked": ticked, "confidence": confidence,
-                "label": f"§{paragraph.number} × {outcome.code}: {outcome.title(language)}",
-            })
-        rows.append({"paragraph": paragraph, "cells": cells})
+            cells.append(_CELL.format(
+                ticked="ticked" if ticked else "", column=column, number=paragraph.number, code=codes[column],
+                key=f"{paragraph.id}-{outcome.id}", paragraph=paragraph.id, outcome=outcome.id,
+                checked=" checked" if ticked else "", disabled=disabled, confidence=escape(confidence),
+            ))
+        rows.append({"paragraph": paragraph, "cells": mark_safe("".join(cells))})  # every value escaped above
     return rows
 
 
@@ -125,7 +140,7 @@ def alignment_grid_view(model_admin, request, object_id):
         "chapter": chapter,
         "form": form,
         "grid": grid,
-        "rows": _rows(grid, language, posted) if grid and not grid.too_large else [],
+        "rows": _rows(grid, read_only=bool(refusal), posted=posted) if grid and not grid.too_large else [],
         "language": language,
         "errors": errors,
         "read_only": refusal,

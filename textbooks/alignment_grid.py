@@ -38,9 +38,6 @@ class GridOutcome:
     subsection_id: int
     section_id: int
 
-    def title(self, language: str) -> str:
-        return self.title_kz if language == "kk" and self.title_kz else self.title_ru
-
 
 @dataclass
 class GridGroup:
@@ -51,9 +48,6 @@ class GridGroup:
     name_ru: str
     name_kz: str
     span: int = 0
-
-    def name(self, language: str) -> str:
-        return self.name_kz if language == "kk" and self.name_kz else self.name_ru
 
 
 @dataclass
