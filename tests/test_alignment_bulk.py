@@ -377,3 +377,37 @@ def test_messages_are_translated(school_a, global_textbook, global_paragraph, ou
             with pytest.raises(PermissionDenied) as refused:
                 set_cells(school_a, global_textbook, [(global_paragraph.pk, outcomes[0].pk, "1")])
             assert refusal in str(refused.value)
+
+
+def test_the_admin_grid_filters_and_widens(teacher_a, chapter_a, outcomes, section):
+    with super_admin_context():
+        other_section = section.framework.sections.create(code="3", name_ru="Другой раздел")
+        other = other_section.subsections.create(code="3.1", name_ru="Другое")
+        extra = LearningOutcome.objects.create(framework=section.framework, subsection=other, grade=7, code="7.3.1.1", title_ru="другая")
+    client = signed_in(teacher_a, "school-a.localhost")
+    url = f"/en/admin/textbooks/chapter/{chapter_a.pk}/align/"
+
+    def columns(query):
+        response = client.get(url, query)
+        assert response.status_code == 200
+        return [outcome.code for outcome in response.context["grid"].outcomes]
+
+    assert columns({}) == [o.code for o in outcomes[:5]] + [extra.code]
+    assert columns({"section": other_section.pk}) == [extra.code]
+    assert columns({"subsection": other.pk}) == [extra.code]
+    assert columns({"section": section.pk, "grades": [7, 8]}) == [o.code for o in outcomes]
+    assert f'<option value="{other_section.pk}" selected>' in client.get(url, {"section": other_section.pk}).content.decode()
+
+
+def test_a_methodologist_bulk_aligns_a_global_textbook(methodologist, global_textbook, global_paragraph, outcomes):
+    client = signed_in(methodologist, "testserver")
+    url = f"/en/admin/textbooks/textbook/{global_textbook.pk}/align/"
+    assert 'name="save"' in client.get(url).content.decode()
+
+    response = client.post(url, {
+        "paragraphs": [global_paragraph.pk], "outcomes": [o.pk for o in outcomes[:5]],
+        f"cell-{global_paragraph.pk}-{outcomes[2].pk}": "on", f"confidence-{global_paragraph.pk}-{outcomes[2].pk}": "0.9",
+    }, follow=True)
+
+    assert "1 added, 0 changed, 0 removed." in response.content.decode()
+    assert stored(global_textbook) == {(global_paragraph.pk, outcomes[2].pk): Decimal("0.90")}

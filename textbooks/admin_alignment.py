@@ -19,18 +19,21 @@ from textbooks.models import Chapter
 
 
 class GridFilterForm(CoverageForm):
-    """Framework and grades as on the coverage page, narrowed further to a section or subsection."""
+    """Framework and grades as on the coverage page, narrowed further to a section or subsection
+    (offered from the framework shown: `offer` once the grid is known)."""
 
-    section = forms.TypedChoiceField(label=_("section"), required=False, coerce=int, empty_value=None)
-    subsection = forms.TypedChoiceField(label=_("subsection"), required=False, coerce=int, empty_value=None)
+    section = forms.IntegerField(label=_("section"), required=False, min_value=1, widget=forms.Select)
+    subsection = forms.IntegerField(label=_("subsection"), required=False, min_value=1, widget=forms.Select)
 
-    def __init__(self, *args, sections=(), subsections=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["min_confidence"]
         self.fields["grades"].help_text = _("None chosen: the textbook's grade. Choose more to widen.")
+
+    def offer(self, *, sections, subsections):
         everything = [("", "—")]
-        self.fields["section"].choices = everything + [(s.pk, str(s)) for s in sections]
-        self.fields["subsection"].choices = everything + [(s.pk, str(s)) for s in subsections]
+        self.fields["section"].widget.choices = everything + [(s.pk, str(s)) for s in sections]
+        self.fields["subsection"].widget.choices = everything + [(s.pk, str(s)) for s in subsections]
 
 
 def _ids(values) -> list[int]:
@@ -128,8 +131,7 @@ def alignment_grid_view(model_admin, request, object_id):
         except ValidationError as problem:
             errors += problem.messages
     if grid is not None:
-        form = GridFilterForm(request.GET or None, textbook=textbook, sections=grid.section_choices, subsections=grid.subsection_choices)
-        form.is_valid() if form.is_bound else None
+        form.offer(sections=grid.section_choices, subsections=grid.subsection_choices)
     title = gettext("Align in bulk: %(object)s") % {"object": obj}
     context = {
         **model_admin.admin_site.each_context(request),
