@@ -38,6 +38,11 @@ ROLE_ACTIONS: dict[str, dict[str, frozenset]] = {
     "curriculum.section": _GOSO_LIST,
     "curriculum.subsection": _GOSO_LIST,
     "curriculum.learningoutcome": _GOSO_LIST,
+    # External CASE frameworks: imported, re-synced and deleted as a whole (never edited by hand); school
+    # staff browse them (they align to external items). Crosswalks: GOSO outcome -> external item.
+    "curriculum.externalframework": {**_GOSO, Role.METHODOLOGIST: frozenset({VIEW, DELETE, IMPORT})},
+    "curriculum.externalitem": {**_GOSO, Role.METHODOLOGIST: READ_ONLY},
+    "curriculum.crosswalk": _GOSO,
     # Schools and their hosts: the national level only. Accounts: a school administrator manages
     # their school's staff.
     "tenants.school": {Role.METHODOLOGIST: EVERYTHING},
@@ -55,6 +60,7 @@ ROLE_ACTIONS: dict[str, dict[str, frozenset]] = {
         Role.TEACHER: frozenset({VIEW, CHANGE, ALIGN}),
     },
     "textbooks.paragraphoutcome": {Role.METHODOLOGIST: EVERYTHING, Role.SCHOOL_ADMIN: EVERYTHING, Role.TEACHER: EVERYTHING},
+    "textbooks.externalalignment": {Role.METHODOLOGIST: EVERYTHING, Role.SCHOOL_ADMIN: EVERYTHING, Role.TEACHER: EVERYTHING},
     # Login lockouts (django-axes): the methodologist reviews them and may lift one by deleting it.
     "axes.accessattempt": {Role.METHODOLOGIST: frozenset({VIEW, DELETE})},
 }

@@ -18,6 +18,7 @@ from django.utils.translation import get_language, gettext_lazy as _
 
 from curriculum import admin_views
 from curriculum.case_views import CaseDownloadAdminMixin
+from curriculum.external_admin import CrosswalkInline  # also registers the external frameworks' admin
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from curriculum.selectors import framework_tree, outcomes_for_alignment
 from curriculum.spreadsheets import LearningOutcomeResource, SectionResource, SpreadsheetAdminMixin, SubsectionResource
@@ -292,6 +293,7 @@ class LearningOutcomeAdmin(SpreadsheetAdminMixin, GosoAdmin):
         ]}),
     ]
     code_column = code_column()
+    inlines = [CrosswalkInline]
 
     @admin.display(description=_("text (Russian)"), ordering="title_ru")
     def short_title(self, obj):

@@ -16,8 +16,9 @@ What CASE has no field for (the other language, the ministry order, grades) trav
 
 Import: a CFPackage becomes the GOSO JSON document of curriculum/importing.py and goes through the
 same validation, upsert and single transaction. The framework is found by the CFDocument identifier
-(ours, of either language); extensions may add to the CASE fields but never contradict them. Packages
-that are not GOSO-shaped are refused with the reason.
+(ours, of either language); extensions may add to the CASE fields but never contradict them. A package
+that is not one of ours (by identifier, or by our identifier scheme) goes to the store of external
+frameworks (curriculum/external.py), never republished under our identifiers.
 """
 
 import json
@@ -35,8 +36,11 @@ from django.utils.translation import gettext as _
 from curriculum.codes import (
     OUTCOME_CODE_RE, SECTION_CODE_RE, SUBSECTION_CODE_RE, code_sort_key, outcome_code_error, subsection_code_error,
 )
+from curriculum.external import external_package_import, package_is_ours, refuse_schema_problems
 from curriculum.importing import goso_document_import
-from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subject, Subsection
+from curriculum.models import (
+    Crosswalk, Framework, LearningOutcome, OutcomeVersionLink, Section, Subject, Subsection,
+)
 from importkit.fields import Problems
 from importkit.files import ImportFileError, read_json_file
 
@@ -141,6 +145,14 @@ LOOKUP_SQL = " UNION ALL ".join([
       if not (kind == "document" and role == "isChildOf")),
     *(f"(SELECT 'version_link', id, '{language}', 'replacedBy' FROM outcome_version_links "
       f"WHERE case_id_{language} = %(id)s AND status = 'accepted')" for language in LANGUAGES),
+    # Crosswalks to external items, published in our packages (curriculum/external_models.py).
+    *(f"(SELECT 'crosswalk', id, '{language}', 'crosswalk' FROM outcome_crosswalks WHERE case_id_{language} = %(id)s)"
+      for language in LANGUAGES),
+    # External frameworks: their own identifiers (unique indexes; a definition's per framework).
+    *(f"(SELECT '{kind}', id, '', 'object' FROM {table} WHERE identifier = %(id)s)" for kind, table in (
+        ("external_document", "external_frameworks"), ("external_item", "external_items"),
+        ("external_association", "external_associations"), ("external_definition", "external_definitions"),
+    )),
 ]) + " LIMIT 1"
 
 
@@ -272,6 +284,23 @@ class _PackageWriter:
                 old.framework, self.language, self.base_url).document_link,
         }
 
+    def crosswalk(self, crosswalk) -> dict:
+        """A methodologist's link from an outcome to an external item (curriculum/external_models.py): the
+        external end keeps its publisher's identifier and URI."""
+        outcome, item = crosswalk.outcome, crosswalk.external_item
+        outcome_id = _case_id(outcome, self.language)
+        identifier = str(getattr(crosswalk, f"case_id_{self.language}"))
+        association = {
+            "identifier": identifier, "uri": case_uri(self.base_url, "CFAssociations", identifier),
+            "associationType": crosswalk.association_type,
+            "originNodeURI": _link(outcome.code, outcome_id, case_uri(self.base_url, "CFItems", outcome_id)),
+            "destinationNodeURI": _link(item.human_coding_scheme or item.full_statement[:100], item.identifier, item.uri),
+            "lastChangeDateTime": _timestamp(crosswalk.updated_at), "CFDocumentURI": self.document_link,
+        }
+        if crosswalk.notes:
+            association["notes"] = crosswalk.notes  # CASE 1.1: notes on associations
+        return association
+
     def definitions(self) -> dict:
         return {
             "CFItemTypes": [item_type_definition(kind=kind, language=self.language, base_url=self.base_url)
@@ -348,8 +377,17 @@ def framework_package(*, framework: Framework, language: str, base_url: str, las
         status=OutcomeVersionLink.Status.ACCEPTED,
     ).select_related("old_outcome__framework", "new_outcome").order_by("old_outcome__code_sort", "new_outcome_id")
     associations += [writer.replaced_by(link) for link in accepted]
+    associations += [writer.crosswalk(crosswalk) for crosswalk in framework_crosswalks(framework=framework)]
     return {"CFDocument": writer.document, "CFItems": items, "CFAssociations": associations,
             "CFDefinitions": writer.definitions()}
+
+
+def framework_crosswalks(*, framework: Framework, outcome=None):
+    """Crosswalks of the framework's published outcomes (or of one outcome) to external items."""
+    crosswalks = Crosswalk.objects.filter(
+        outcome__framework=framework, outcome__is_active=True, outcome__deleted_at__isnull=True,
+    ).select_related("outcome", "external_item").order_by("outcome__code_sort", "external_item__position", "pk")
+    return crosswalks.filter(outcome=outcome) if outcome is not None else crosswalks
 
 
 def framework_has_samples(framework: Framework) -> bool:
@@ -418,6 +456,7 @@ def framework_documents(*, base_url: str) -> list[dict]:
         (Section.objects.filter(framework__in=frameworks), "framework_id"),
         (Subsection.objects.filter(section__framework__in=frameworks), "section__framework_id"),
         (LearningOutcome.objects.filter(framework__in=frameworks), "framework_id"),
+        (Crosswalk.objects.filter(outcome__framework__in=frameworks), "outcome__framework_id"),
     ):
         for framework_id, at in queryset.values_list(key).annotate(at=Max("updated_at")).order_by():
             last_changes[framework_id] = max(last_changes[framework_id], at)
@@ -435,6 +474,7 @@ def framework_last_change(framework: Framework):
         Section.objects.filter(framework=framework).aggregate(at=Max("updated_at"))["at"],
         Subsection.objects.filter(section__framework=framework).aggregate(at=Max("updated_at"))["at"],
         LearningOutcome.objects.filter(framework=framework).aggregate(at=Max("updated_at"))["at"],
+        Crosswalk.objects.filter(outcome__framework=framework).aggregate(at=Max("updated_at"))["at"],
     )))
 
 
@@ -702,10 +742,7 @@ def goso_document_from_package(data, *, subject_code: str | None = None, source=
     Raises ImportFileError (naming `source`) for a package that is not valid CASE or not GOSO-shaped.
     """
     problems = Problems()
-    for problem in schema_problems(data):
-        problems.add(*problem.split(": ", 1))
-    if problems:
-        raise ImportFileError(source, problems)
+    refuse_schema_problems(schema_problems(data), problems=problems, source=source)
     tree = _Tree(data, problems)
     language = _language_of(tree.document)
     extension = _goso_extension(tree.document, "CFDocument", problems)
@@ -795,11 +832,14 @@ def _integers_out_of_range(value, path="") -> list[str]:
 
 
 def import_case_file(*, path, subject_code: str | None = None, dry_run=False, deactivate_missing=False):
-    """Import a CASE CFPackage file (ours or another GOSO-shaped one) as a framework; all or nothing."""
+    """Import a CASE CFPackage file; all or nothing. One of our frameworks (by its CFDocument identifier)
+    updates that framework; any other package is an external framework (curriculum/external.py)."""
     source = str(path)
     try:
-        document, case_paths = goso_document_from_package(read_json_file(path), subject_code=subject_code,
-                                                          source=source)
+        data = read_json_file(path)
+        if not package_is_ours(data):
+            return external_package_import(data=data, source=source, dry_run=dry_run)
+        document, case_paths = goso_document_from_package(data, subject_code=subject_code, source=source)
     except RecursionError:
         raise ImportFileError(source, [_("the JSON is nested too deeply to be a CASE package")]) from None
     if problems := _integers_out_of_range(document):

@@ -50,6 +50,10 @@ def _components() -> dict:
     # "#/definitions/X" -> "#/components/schemas/X"
     text = json.dumps(schema["definitions"]).replace('"#/definitions/', '"#/components/schemas/')
     schemas = json.loads(text)
+    # CASE 1.1 custom association types ("ext:..."), which external frameworks may use (curriculum/external.py).
+    association_type = schemas["CFPackageAssociation"]["properties"]["associationType"]
+    schemas["CFPackageAssociation"]["properties"]["associationType"] = {"anyOf": [
+        association_type, {"type": "string", "pattern": "^ext:.+"}]}
     package = {key: value for key, value in copy.deepcopy(schema).items() if key != "definitions"}
     schemas["CFPackage"] = json.loads(json.dumps(package).replace('"#/definitions/', '"#/components/schemas/'))
     schemas["CFDocumentSet"] = {"type": "object", "required": ["CFDocuments"], "additionalProperties": False,

@@ -26,10 +26,17 @@ from django.views.decorators.csrf import csrf_exempt
 
 from curriculum.case import (
     KINDS, LANGUAGES, CaseRef, _PackageWriter, _link, _ordered_siblings, case_base_url, case_object_find,
-    case_uri, document_identifier, framework_document, framework_documents, framework_last_change, framework_package,
-    item_type_definition, item_type_identifier, subject_definition, subject_identifier,
+    case_uri, document_identifier, framework_crosswalks, framework_document, framework_documents, framework_last_change,
+    framework_package, item_type_definition, item_type_identifier, subject_definition, subject_identifier,
 )
 from curriculum.case_openapi import case_openapi
+from curriculum.external import (
+    external_association_served, external_documents, external_item_associations, external_item_served,
+    external_package,
+)
+from curriculum.external_models import (
+    Crosswalk, ExternalAssociation, ExternalDefinition, ExternalFramework, ExternalItem,
+)
 from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subject, Subsection
 
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -43,6 +50,8 @@ CORS_HEADERS = {
     "Access-Control-Expose-Headers": "ETag, Last-Modified, X-Total-Count",
 }
 MODELS = {"section": Section, "subsection": Subsection, "outcome": LearningOutcome}
+EXTERNAL_MODELS = {"external_document": ExternalFramework, "external_item": ExternalItem,
+                   "external_association": ExternalAssociation}
 
 
 class CaseError(Exception):
@@ -185,7 +194,7 @@ DOCUMENT_FIELDS = (
 
 @case_endpoint
 def cf_documents(request):
-    documents = framework_documents(base_url=case_base_url())
+    documents = framework_documents(base_url=case_base_url()) + external_documents()
     if raw_filter := request.GET.get("filter"):
         joiner = " OR " if " OR " in raw_filter else " AND "
         clauses = raw_filter.split(joiner)
@@ -234,17 +243,25 @@ def _page_links(request, total, offset, limit) -> dict:
 # Objects by identifier
 
 
-def _found(identifier, kinds, roles=("object",)) -> CaseRef | None:
-    ref = case_object_find(identifier=identifier)
+def _found(identifier, kinds, roles=("object",), ref=None) -> CaseRef | None:
+    """`ref`: the identifier's lookup when the view made it already (one query per request)."""
+    ref = ref or case_object_find(identifier=identifier)
     return ref if ref and ref.kind in kinds and ref.role in roles else None
+
+
+def _external(ref: CaseRef | None, kind: str):
+    """The external framework's row that `ref` names (curriculum/external_models.py), or None."""
+    if ref is None or ref.kind != kind:
+        return None
+    return EXTERNAL_MODELS[kind].objects.filter(pk=ref.pk).first()
 
 
 def _published_framework(pk) -> Framework | None:
     return Framework.objects.select_related("subject").filter(pk=pk, is_active=True, deleted_at__isnull=True).first()
 
 
-def _document_ref(identifier):
-    ref = _found(identifier, ("document",))
+def _document_ref(identifier, ref=None):
+    ref = _found(identifier, ("document",), ref=ref)
     framework = _published_framework(ref.pk) if ref else None
     if framework is None:
         raise _unknown("CFDocument", identifier)
@@ -253,7 +270,10 @@ def _document_ref(identifier):
 
 @case_endpoint
 def cf_document(request, identifier):
-    framework, language = _document_ref(identifier)
+    ref = case_object_find(identifier=identifier)
+    if external := _external(ref, "external_document"):
+        return external.original, external.updated_at, {}
+    framework, language = _document_ref(identifier, ref)
     last_change = framework_last_change(framework)
     document = framework_document(framework=framework, language=language, base_url=case_base_url(),
                                   last_change=last_change)
@@ -262,7 +282,12 @@ def cf_document(request, identifier):
 
 @case_endpoint
 def cf_package(request, identifier):
-    framework, language = _document_ref(identifier)
+    ref = case_object_find(identifier=identifier)
+    if external := _external(ref, "external_document"):
+        headers = {"Content-Disposition": f'attachment; filename="{external.identifier}.case.json"'} if (
+            request.GET.get("download")) else {}
+        return external_package(framework=external), external.updated_at, headers
+    framework, language = _document_ref(identifier, ref)
     last_change = framework_last_change(framework)
     package = framework_package(framework=framework, language=language, base_url=case_base_url(),
                                 last_change=last_change)
@@ -285,8 +310,8 @@ def _item_row(ref: CaseRef):
     return row, framework
 
 
-def _item(identifier):
-    ref = _found(identifier, KINDS)
+def _item(identifier, ref=None):
+    ref = _found(identifier, KINDS, ref=ref)
     row, framework = _item_row(ref) if ref else (None, None)
     if row is None:
         raise _unknown("CFItem", identifier)
@@ -295,7 +320,10 @@ def _item(identifier):
 
 @case_endpoint
 def cf_item(request, identifier):
-    ref, row, writer = _item(identifier)
+    ref = case_object_find(identifier=identifier)
+    if external := _external(ref, "external_item"):
+        return external_item_served(item=external), external.updated_at, {}
+    ref, row, writer = _item(identifier, ref)
     return writer.item(ref.kind, row), row.updated_at, {}
 
 
@@ -330,7 +358,18 @@ def _version_link(ref: CaseRef):
 
 @case_endpoint
 def cf_association(request, identifier):
-    ref = _found(identifier, ("document", "version_link", *KINDS), roles=("isChildOf", "isTranslationOf", "replacedBy"))
+    found = case_object_find(identifier=identifier)
+    if external := _external(found, "external_association"):
+        return external_association_served(association=external), external.updated_at, {}
+    if found is not None and found.kind == "crosswalk":
+        crosswalk = Crosswalk.objects.select_related("outcome__framework__subject", "external_item").filter(
+            pk=found.pk).first()
+        framework = crosswalk.outcome.framework if crosswalk else None
+        if framework and framework.is_active and not framework.deleted_at and crosswalk.outcome.is_active:
+            writer = _PackageWriter(framework, found.language, case_base_url())
+            return writer.crosswalk(crosswalk), crosswalk.updated_at, {}
+    ref = _found(identifier, ("document", "version_link", *KINDS), roles=("isChildOf", "isTranslationOf", "replacedBy"),
+                 ref=found)
     if ref is not None and ref.kind == "version_link":
         if link := _version_link(ref):
             writer = _PackageWriter(link.old_outcome.framework, ref.language, case_base_url())
@@ -354,7 +393,11 @@ def cf_association(request, identifier):
 def cf_item_associations(request, identifier):
     """The item and every association that touches it: its parent link, its children's, its translation
     and its version links (a fixed number of queries)."""
-    ref, row, writer = _item(identifier)
+    ref = case_object_find(identifier=identifier)
+    if external := _external(ref, "external_item"):
+        return {"CFItem": external_item_served(item=external),
+                "CFAssociations": external_item_associations(item=external)}, external.updated_at, {}
+    ref, row, writer = _item(identifier, ref)
     associations = [_child_of(writer, ref.kind, row)]
     if ref.kind != "outcome":
         child_kind = KINDS[KINDS.index(ref.kind) + 1]
@@ -371,6 +414,8 @@ def cf_item_associations(request, identifier):
             old_outcome=row) | OutcomeVersionLink.objects.filter(
             status=OutcomeVersionLink.Status.ACCEPTED, new_outcome=row)
         associations += [writer.replaced_by(link) for link in links.select_related("old_outcome__framework", "new_outcome")]
+        associations += [writer.crosswalk(crosswalk) for crosswalk in framework_crosswalks(
+            framework=writer.framework, outcome=row)]
     return {"CFItem": writer.item(ref.kind, row), "CFAssociations": associations}, row.updated_at, {}
 
 
@@ -380,7 +425,7 @@ def cf_item_type(request, identifier):
         for language in LANGUAGES:
             if item_type_identifier(kind, language) == str(identifier):
                 return item_type_definition(kind=kind, language=language, base_url=case_base_url()), None, {}
-    raise _unknown("CFItemType", identifier)
+    return _external_definition("CFItemTypes", "CFItemType", identifier)
 
 
 @case_endpoint
@@ -390,14 +435,22 @@ def cf_subject(request, identifier):
             if subject_identifier(subject.code, language) == str(identifier):
                 return subject_definition(subject=subject, language=language, base_url=case_base_url()), \
                     subject.updated_at, {}
-    raise _unknown("CFSubject", identifier)
+    return _external_definition("CFSubjects", "CFSubject", identifier)
+
+
+def _external_definition(kind, name, identifier):
+    """A definition of an external framework (the first that has this identifier: one indexed query)."""
+    definition = ExternalDefinition.objects.filter(identifier=identifier, kind=kind).order_by("pk").first()
+    if definition is None:
+        raise _unknown(name, identifier)
+    return definition.original, definition.updated_at, {}
 
 
 def _none_published(kind):
-    """GOSO publishes no concepts, licenses, rubrics or association groupings: every id is unknown."""
+    """GOSO publishes no concepts, licenses, rubrics or association groupings: only external frameworks'."""
     @case_endpoint
     def view(request, identifier):
-        raise _unknown(kind, identifier)
+        return _external_definition(kind, kind.removesuffix("s"), identifier)
 
     view.__name__ = f"cf_{kind}"
     return view

@@ -373,3 +373,9 @@ class OutcomeVersionLink(models.Model):
 
     def __str__(self):
         return f"{self.old_outcome.code} -> {self.new_outcome.code}"
+
+
+# External CASE frameworks and crosswalks (their own module; imported here so Django registers them).
+from curriculum.external_models import (  # noqa: E402,F401
+    Crosswalk, ExternalAssociation, ExternalDefinition, ExternalFramework, ExternalItem,
+)

@@ -42,8 +42,14 @@ def read_json_file(path, *, max_bytes: int | None = None):
         raw = path.read_bytes()
     except OSError as error:
         raise ImportFileError(path, [_("cannot read the file: %(reason)s") % {"reason": error.strerror or error}]) from error
+    return parse_json_bytes(raw, source=path)
+
+
+def parse_json_bytes(raw: bytes, *, source):
+    """The parsed JSON of a file's bytes (or a download's), or ImportFileError naming `source`."""
     # UTF-8 with or without the BOM Windows tools write, UTF-16/32 by BOM or by NUL bytes: the
     # standard library's own detection (what json.loads does with bytes).
+    path = source
     encoding = json.detect_encoding(raw)
     try:
         text = raw.decode(encoding)

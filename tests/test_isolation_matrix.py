@@ -7,10 +7,10 @@ nothing changed.
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
+from curriculum.models import ExternalFramework, ExternalItem, Framework, LearningOutcome, Section, Subject, Subsection
 from tenants.context import super_admin_context, tenant_context
 from tenants.models import Domain, Role, School, User
-from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
+from textbooks.models import Chapter, ExternalAlignment, Paragraph, ParagraphOutcome, Textbook
 
 CONTEXTS = ["school_a", "no_context", "super_admin"]
 OWNERS = ["own", "other", "global"]
@@ -59,30 +59,60 @@ def sql_ids(table):
 
 
 # --------------------------------------------------------------------------------------------
-# School content: textbooks, chapters, paragraphs, paragraph_outcomes
+# School content: textbooks, chapters, paragraphs, paragraph_outcomes, paragraph_external_items
 
-CONTENT_MODELS = {"textbooks": Textbook, "chapters": Chapter, "paragraphs": Paragraph, "paragraph_outcomes": ParagraphOutcome}
-DESCENDANTS = {
-    "textbooks": [(ParagraphOutcome, "paragraph__chapter__textbook_id"), (Paragraph, "chapter__textbook_id"), (Chapter, "textbook_id")],
-    "chapters": [(ParagraphOutcome, "paragraph__chapter_id"), (Paragraph, "chapter_id")],
-    "paragraphs": [(ParagraphOutcome, "paragraph_id")],
-    "paragraph_outcomes": [],
+CONTENT_MODELS = {
+    "textbooks": Textbook, "chapters": Chapter, "paragraphs": Paragraph, "paragraph_outcomes": ParagraphOutcome,
+    "paragraph_external_items": ExternalAlignment,
 }
-TEXT_COLUMN = {"textbooks": "title", "chapters": "title", "paragraphs": "title", "paragraph_outcomes": "notes"}
+ALIGNMENTS = [ParagraphOutcome, ExternalAlignment]
+DESCENDANTS = {
+    "textbooks": [
+        *((model, "paragraph__chapter__textbook_id") for model in ALIGNMENTS),
+        (Paragraph, "chapter__textbook_id"), (Chapter, "textbook_id"),
+    ],
+    "chapters": [*((model, "paragraph__chapter_id") for model in ALIGNMENTS), (Paragraph, "chapter_id")],
+    "paragraphs": [(model, "paragraph_id") for model in ALIGNMENTS],
+    "paragraph_outcomes": [],
+    "paragraph_external_items": [],
+}
+TEXT_COLUMN = {
+    "textbooks": "title", "chapters": "title", "paragraphs": "title", "paragraph_outcomes": "notes",
+    "paragraph_external_items": "notes",
+}
 
 
 @pytest.fixture
-def content_rows(alignment_a, alignment_b, global_alignment):
+def external_items(db):
+    """Two items of an external framework (reference data): one aligned in every school, one to insert."""
+    with super_admin_context():
+        framework = ExternalFramework.objects.create(
+            identifier="6c3e63c1-0d2a-4c55-9d8f-000000000001", uri="https://example.org/f", creator="Cambridge",
+            title="Cambridge Lower Secondary Mathematics", original={}, last_synced_at="2026-01-01T00:00:00Z",
+        )
+        return [
+            ExternalItem.objects.create(
+                framework=framework, identifier=f"6c3e63c1-0d2a-4c55-9d8f-00000000001{number}",
+                uri=f"https://example.org/i{number}", full_statement=f"item {number}", original={}, position=number,
+            )
+            for number in (1, 2)
+        ]
+
+
+@pytest.fixture
+def content_rows(alignment_a, alignment_b, global_alignment, external_items):
     """table -> owner -> (row id, parent id for inserting a sibling)."""
     rows = {}
     with super_admin_context():
         for owner, link in {"own": alignment_a, "other": alignment_b, "global": global_alignment}.items():
             paragraph = Paragraph.objects.select_related("chapter__textbook").get(pk=link.paragraph_id)
             textbook = paragraph.chapter.textbook
+            external = ExternalAlignment.objects.create(paragraph=paragraph, external_item=external_items[0])
             rows.setdefault("textbooks", {})[owner] = (textbook.pk, textbook.school_id)
             rows.setdefault("chapters", {})[owner] = (paragraph.chapter_id, textbook.pk)
             rows.setdefault("paragraphs", {})[owner] = (paragraph.pk, paragraph.chapter_id)
             rows.setdefault("paragraph_outcomes", {})[owner] = (link.pk, paragraph.pk)
+            rows.setdefault("paragraph_external_items", {})[owner] = (external.pk, paragraph.pk)
     return rows
 
 
@@ -94,7 +124,7 @@ def second_outcome(subsection):
         )
 
 
-def insert_content(table, parent_id, path, *, subject, outcome):
+def insert_content(table, parent_id, path, *, subject, outcome, external_item):
     if path == "orm":
         if table == "textbooks":
             return Textbook.objects.create(school_id=parent_id, subject=subject, title="new", grade_level=7)
@@ -102,6 +132,8 @@ def insert_content(table, parent_id, path, *, subject, outcome):
             return Chapter.objects.create(textbook_id=parent_id, number=99, title="new")
         if table == "paragraphs":
             return Paragraph.objects.create(chapter_id=parent_id, number=99, title="new")
+        if table == "paragraph_external_items":
+            return ExternalAlignment.objects.create(paragraph_id=parent_id, external_item=external_item)
         return ParagraphOutcome.objects.create(paragraph_id=parent_id, outcome=outcome)
     statements = {
         "textbooks": (
@@ -123,6 +155,11 @@ def insert_content(table, parent_id, path, *, subject, outcome):
             "INSERT INTO paragraph_outcomes (paragraph_id, outcome_id, confidence, anchor, notes, created_at)"
             " VALUES (%s, %s, 1, '', '', now())",
             [parent_id, outcome.pk],
+        ),
+        "paragraph_external_items": (
+            "INSERT INTO paragraph_external_items (paragraph_id, external_item_id, confidence, notes, created_at)"
+            " VALUES (%s, %s, 1, '', now())",
+            [parent_id, external_item.pk],
         ),
     }
     return sql_rowcount(*statements[table])
@@ -187,13 +224,13 @@ def test_content_delete(table, context_name, owner, path, content_rows, school_a
 @pytest.mark.parametrize("owner", OWNERS)
 @pytest.mark.parametrize("context_name", CONTEXTS)
 @pytest.mark.parametrize("table", CONTENT_MODELS)
-def test_content_insert(table, context_name, owner, path, content_rows, school_a, subject, second_outcome):
+def test_content_insert(table, context_name, owner, path, content_rows, school_a, subject, second_outcome, external_items):
     parent_id = content_rows[table][owner][1]
     model = CONTENT_MODELS[table]
     with super_admin_context():
         before = model.objects.count()
     with enter(context_name, school_a):
-        _, refused = attempt(lambda: insert_content(table, parent_id, path, subject=subject, outcome=second_outcome))
+        _, refused = attempt(lambda: insert_content(table, parent_id, path, subject=subject, outcome=second_outcome, external_item=external_items[1]))
     allowed = owner in WRITABLE[context_name]
     assert refused is not allowed
     with super_admin_context():

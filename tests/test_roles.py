@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from config.roles import (
     ACTIONS, ADD, ALIGN, ANONYMOUS, ANY_ROW_ACTIONS, CHANGE, DELETE, FORK, IMPORT, ROLE_ACTIONS, ROLES, VIEW,
@@ -155,6 +156,12 @@ for _model, _path in GOSO_PATHS.items():
     API_REQUESTS[_model, CHANGE] = [("patch", _path + "/", {}), ("put", _path + "/", {}), ("post", _path + "/deactivate/", None)]
 API_REQUESTS["curriculum.framework", VIEW].append(("get", "frameworks/{o.framework.pk}/structure/", None))
 API_REQUESTS.update({
+    ("curriculum.crosswalk", VIEW): [("get", "crosswalks/", None), ("get", "crosswalks/{o.crosswalk.pk}/", None)],
+    ("curriculum.crosswalk", ADD): [("post", "crosswalks/", {})],
+    ("curriculum.crosswalk", CHANGE): [("patch", "crosswalks/{o.crosswalk.pk}/", {})],
+    ("curriculum.crosswalk", DELETE): [("delete", "crosswalks/{o.crosswalk.pk}/", None)],
+})
+API_REQUESTS.update({
     ("textbooks.textbook", VIEW): [
         ("get", "textbooks/", None), ("get", "textbooks/{o.textbook_a.pk}/", None),
         ("get", "textbooks/{o.textbook_a.pk}/coverage/", None), ("get", "textbooks/{o.textbook_a.pk}/coverage/csv/", None),
@@ -202,6 +209,19 @@ def fill(template, objects):
         text = template.format(o=objects)
         return int(text) if text.isdigit() else text
     return template
+
+
+@pytest.fixture
+def crosswalk(outcome):
+    from curriculum.external_models import Crosswalk, ExternalFramework, ExternalItem
+
+    with super_admin_context():
+        external = ExternalFramework.objects.create(
+            identifier="5e0d2b6e-2a4c-4f4e-9a51-1c0b8f9b2a01", uri="https://example.org/d", creator="Cambridge",
+            title="Cambridge", original={}, last_synced_at=timezone.now())
+        item = ExternalItem.objects.create(framework=external, identifier="5e0d2b6e-2a4c-4f4e-9a51-000000000001",
+                                           uri="https://example.org/i", full_statement="Integers", original={})
+        return Crosswalk.objects.create(outcome=outcome, external_item=item, association_type="isRelatedTo")
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ from curriculum.models import LearningOutcome
 from config.admin_base import ProjectAdmin, ProjectInline
 from tenants.models import School
 from textbooks import admin_alignment, admin_views
-from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
+from textbooks.models import Chapter, ExternalAlignment, Paragraph, ParagraphOutcome, Textbook
+from textbooks.external_alignments import external_item_check
 from textbooks.selectors import outcomes_for_paragraph
 from textbooks.services import textbook_fork
 
@@ -137,6 +138,10 @@ class TextbookAdmin(ProjectAdmin):
         return [
             path("carry-over/", view(admin_views.carry_over_view), name="textbooks_textbook_carry_over"),
             path("<int:object_id>/coverage/", view(admin_views.coverage_view), name="textbooks_textbook_coverage"),
+            path(
+                "<int:object_id>/coverage/external/", view(admin_views.external_coverage_view),
+                name="textbooks_textbook_external_coverage",
+            ),
             re_path(
                 r"^(?P<object_id>[0-9]+)/coverage/(?P<export>csv|xlsx)/$", view(admin_views.coverage_view),
                 name="textbooks_textbook_coverage_export",
@@ -308,6 +313,30 @@ class ParagraphOutcomeInline(ProjectInline, admin.TabularInline):
         return formset
 
 
+class ExternalAlignmentForm(forms.ModelForm):
+    def clean_external_item(self):
+        item = self.cleaned_data["external_item"]
+        if "external_item" in self.changed_data:
+            external_item_check(external_item=item)  # a deprecated item takes no new alignments
+        return item
+
+
+class ExternalAlignmentInline(ProjectInline, admin.TabularInline):
+    """Items of external frameworks (Cambridge, IB, NIS) the paragraph teaches, beside GOSO outcomes."""
+
+    model = ExternalAlignment
+    form = ExternalAlignmentForm
+    fields = ["external_item", "confidence", "notes", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
+    autocomplete_fields = ["external_item"]
+    extra = 0
+    verbose_name_plural = _("external framework items taught in this paragraph")
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})}}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("external_item__framework", "created_by")
+
+
 class AlignmentFilter(admin.SimpleListFilter):
     title = _("alignment")
     parameter_name = "aligned"
@@ -337,7 +366,7 @@ class ParagraphAdmin(ProjectAdmin):
             "content", "summary", ("learning_objective", "lesson_objective"), ("key_terms", "questions"),
         ]}),
     ]
-    inlines = [ParagraphOutcomeInline]
+    inlines = [ParagraphOutcomeInline, ExternalAlignmentInline]
 
     def get_queryset(self, request):
         # The textbook is shown in the list and needed by the alignment chooser (subject, grades).
@@ -360,7 +389,7 @@ class ParagraphAdmin(ProjectAdmin):
         return super().get_inline_instances(request, obj) if obj is not None else []
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not ParagraphOutcome:
+        if formset.model not in (ParagraphOutcome, ExternalAlignment):
             return super().save_formset(request, form, formset, change)
         for alignment in formset.save(commit=False):
             if alignment.pk is None:

@@ -15,8 +15,9 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from config.roles import ALIGN
 from curriculum.codes import MAX_GRADE, MIN_GRADE
-from curriculum.models import Framework
+from curriculum.models import ExternalFramework, Framework
 from textbooks.coverage import coverage_csv, coverage_xlsx, textbook_coverage
+from textbooks.external_coverage import textbook_external_coverage
 from textbooks.models import Textbook
 from textbooks.versions import alignments_carry_over, fork_update_info
 
@@ -101,6 +102,35 @@ def coverage_view(model_admin, request, object_id, export=None):
         print_view=request.GET.get("print") == "1", query_without_print=_without(request.GET, "print"),
     )
     return TemplateResponse(request, "admin/textbooks/textbook/coverage.html", context)
+
+
+class ExternalCoverageForm(forms.Form):
+    framework = forms.ModelChoiceField(ExternalFramework.objects.order_by("title", "id"), label=_("external framework"))
+    min_confidence = CoverageForm.base_fields["min_confidence"]
+
+
+def external_coverage_view(model_admin, request, object_id):
+    """The textbook against an external framework: items taught directly or through a GOSO outcome
+    crosswalked to them (textbooks/external_coverage.py)."""
+    textbook = _viewable_textbook(model_admin, request, object_id)
+    form = ExternalCoverageForm(request.GET or None)
+    coverage, error = None, None
+    if form.is_bound and not form.is_valid():
+        error = gettext("Please correct the choices below.")
+    elif form.is_bound:
+        try:
+            coverage = textbook_external_coverage(
+                context=request.tenant_context, textbook_id=textbook.pk,
+                framework_id=form.cleaned_data["framework"].pk, min_confidence=form.cleaned_data.get("min_confidence"),
+            )
+        except ValidationError as refusal:
+            error = " ".join(refusal.messages)
+    context = _context(
+        model_admin, request, textbook,
+        gettext("Coverage against an external framework: %(textbook)s") % {"textbook": textbook},
+        form=form, coverage=coverage, error=error,
+    )
+    return TemplateResponse(request, "admin/textbooks/textbook/external_coverage.html", context)
 
 
 def source_changes_view(model_admin, request, object_id):

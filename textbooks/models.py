@@ -18,8 +18,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy as _
 
 from curriculum.models import (
-    CONTENT_TEXT, LONG_TEXT, SHORT_TEXT, BoundedTextField, GradeField, LearningOutcome, Subject, grade_range_check,
-    text_length_check,
+    CONTENT_TEXT, LONG_TEXT, SHORT_TEXT, BoundedTextField, ExternalItem, GradeField, LearningOutcome, Subject,
+    grade_range_check, text_length_check,
 )
 
 
@@ -247,3 +247,52 @@ class ParagraphOutcome(models.Model):
     def is_cross_grade(self) -> bool:
         """The outcome's grade differs from the textbook's: allowed, but worth a second look."""
         return self.outcome.grade != self.paragraph.chapter.textbook.grade_level
+
+
+class ExternalAlignment(models.Model):
+    """A paragraph teaches an item of an external framework (Cambridge, IB, NIS: curriculum's external
+    store), beside or instead of a GOSO outcome. School content like ParagraphOutcome: school_id is
+    copied from the paragraph by the database, and row-level security keeps it the school's own."""
+
+    paragraph = models.ForeignKey(
+        Paragraph, on_delete=models.CASCADE, related_name="external_links", verbose_name=_("paragraph"),
+    )
+    external_item = models.ForeignKey(
+        ExternalItem, on_delete=models.PROTECT, related_name="paragraph_links", verbose_name=_("external item"),
+    )
+    school = school_field()
+    confidence = models.DecimalField(
+        _("confidence"), max_digits=3, decimal_places=2, default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    notes = BoundedTextField(_("notes"), max_length=SHORT_TEXT, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="+", verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        db_table = "paragraph_external_items"
+        ordering = ["paragraph_id", "external_item_id"]
+        verbose_name = _("external alignment")
+        verbose_name_plural = _("external alignments")
+        indexes = [models.Index(fields=["external_item"], name="paragraph_external_item_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paragraph", "external_item"], name="paragraph_external_items_unique",
+                violation_error_message=_("This paragraph is already aligned to this external item."),
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0, confidence__lte=1), name="paragraph_external_items_confidence_range",
+                violation_error_message=_("Confidence must be between 0 and 1."),
+            ),
+            text_length_check("notes", SHORT_TEXT, "paragraph_external_items_notes_length"),
+        ]
+
+    database_rule_messages = {
+        "paragraph_external_items_school_is_parents": _("An alignment cannot move to a paragraph of another school."),
+    }
+
+    def __str__(self):
+        return f"{self.paragraph} → {self.external_item}"

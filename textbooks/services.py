@@ -10,7 +10,7 @@ from tenants.context import current_context
 from database_errors import user_errors_from_database
 from textbooks.models import Paragraph, ParagraphOutcome, Textbook
 
-# Set-based copy of a global textbook into a school: four statements whatever the textbook's size.
+# Set-based copy of a global textbook into a school: five statements whatever the textbook's size.
 # Chapters are matched old -> new by (textbook, number), paragraphs by (chapter, number): both unique.
 _FORK_TEXTBOOK = """
     INSERT INTO textbooks (school_id, subject_id, title, grade_level, language, author, publisher, year, isbn,
@@ -50,10 +50,25 @@ _FORK_ALIGNMENTS = """
     WHERE old_chapter.textbook_id = %(source)s
 """
 
+# Alignments to external frameworks' items (textbooks/external_alignments.py), matched the same way.
+_FORK_EXTERNAL_ALIGNMENTS = """
+    INSERT INTO paragraph_external_items (paragraph_id, external_item_id, school_id, confidence, notes,
+                                          created_by_id, created_at)
+    SELECT new_paragraph.id, link.external_item_id, %(school)s, link.confidence, link.notes,
+           link.created_by_id, link.created_at
+    FROM paragraph_external_items link
+    JOIN paragraphs old_paragraph ON old_paragraph.id = link.paragraph_id
+    JOIN chapters old_chapter ON old_chapter.id = old_paragraph.chapter_id
+    JOIN chapters new_chapter ON new_chapter.textbook_id = %(fork)s AND new_chapter.number = old_chapter.number
+    JOIN paragraphs new_paragraph ON new_paragraph.chapter_id = new_chapter.id
+                                 AND new_paragraph.number = old_paragraph.number
+    WHERE old_chapter.textbook_id = %(source)s
+"""
+
 
 def textbook_fork(*, textbook: Textbook, school) -> Textbook:
     """Copy a global textbook into `school` with its chapters, paragraphs (every field) and their
-    alignments. The copy records where it came from (global_textbook, source_version).
+    alignments (to GOSO outcomes and to external items). The copy records where it came from (global_textbook, source_version).
 
     A school can fork only into itself (the super-admin context into any school); a second copy of
     the same textbook in the same school is refused.
@@ -80,6 +95,7 @@ def textbook_fork(*, textbook: Textbook, school) -> Textbook:
             cursor.execute(_FORK_CHAPTERS, params)
             cursor.execute(_FORK_PARAGRAPHS, params)
             cursor.execute(_FORK_ALIGNMENTS, params)
+            cursor.execute(_FORK_EXTERNAL_ALIGNMENTS, params)
     except IntegrityError as error:
         # Two forks of the same textbook racing: the unique constraint decides.
         if "textbooks_one_fork_per_school" in str(error):

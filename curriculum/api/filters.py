@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apikit.filters import BooleanFilter, IntegerFilter
 from curriculum.codes import MAX_GRADE, MIN_GRADE, grade_help
-from curriculum.models import Framework, Section, Subject, Subsection
+from curriculum.models import Crosswalk, Framework, Section, Subject, Subsection
 from curriculum.selectors import learning_outcome_list
 
 
@@ -65,3 +65,13 @@ class LearningOutcomeFilter(django_filters.FilterSet):
         if "code" in given:
             given["code_prefix"] = given.pop("code")
         return learning_outcome_list(outcomes=queryset, **given)
+
+
+class CrosswalkFilter(django_filters.FilterSet):
+    outcome = IntegerFilter(help_text=_("Learning outcome id."))
+    framework = IntegerFilter(field_name="outcome__framework", help_text=_("GOSO framework id."))
+    external_framework = IntegerFilter(field_name="external_item__framework", help_text=_("External framework id."))
+
+    class Meta:
+        model = Crosswalk
+        fields = ["outcome", "framework", "external_framework"]

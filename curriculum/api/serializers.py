@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from apikit.fields import ModelSerializer
 from curriculum.codes import SUBJECT_CODE
-from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
+from curriculum.models import Crosswalk, ExternalItem, Framework, LearningOutcome, Section, Subject, Subsection
 
 
 class SubjectSerializer(ModelSerializer):
@@ -108,3 +108,16 @@ class FrameworkStructureSerializer(FrameworkSerializer):
 
     class Meta(FrameworkSerializer.Meta):
         fields = [*FrameworkSerializer.Meta.fields, "sections"]
+
+
+class CrosswalkSerializer(ModelSerializer):
+    """A GOSO outcome linked to an external framework's item (published as a CFAssociation)."""
+
+    external_item = serializers.PrimaryKeyRelatedField(queryset=ExternalItem.objects.filter(is_deprecated=False))
+    external_item_code = serializers.CharField(source="external_item.human_coding_scheme", read_only=True)
+    external_identifier = serializers.UUIDField(source="external_item.identifier", read_only=True)
+
+    class Meta:
+        model = Crosswalk
+        fields = ["id", "outcome", "external_item", "external_item_code", "external_identifier", "association_type",
+                  "notes", "case_id_ru", "case_id_kk"]

@@ -8,5 +8,6 @@ router.register("frameworks", views.FrameworkViewSet, basename="framework")
 router.register("sections", views.SectionViewSet, basename="section")
 router.register("subsections", views.SubsectionViewSet, basename="subsection")
 router.register("outcomes", views.LearningOutcomeViewSet, basename="outcome")
+router.register("crosswalks", views.CrosswalkViewSet, basename="crosswalk")
 
 urlpatterns = router.urls

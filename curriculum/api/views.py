@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from apikit.views import ApiViewSet
 from config.roles import CHANGE, VIEW
 from curriculum.api import filters, serializers
-from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
+from curriculum.external import crosswalk_create, crosswalk_delete, crosswalk_update
+from curriculum.models import Crosswalk, Framework, LearningOutcome, Section, Subject, Subsection
 from curriculum.selectors import framework_structure, learning_outcome_list
 from curriculum.services import goso_item_create, goso_item_deactivate, goso_item_update
 
@@ -95,3 +96,25 @@ class LearningOutcomeViewSet(GosoViewSet):
         if self.action == "retrieve":
             return serializers.LearningOutcomeDetailSerializer
         return serializers.LearningOutcomeSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Crosswalks: GOSO outcomes linked to items of external CASE frameworks")),
+)
+class CrosswalkViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin, ApiViewSet,
+):
+    queryset = Crosswalk.objects.select_related("external_item").order_by("outcome_id", "external_item_id", "id")
+    serializer_class = serializers.CrosswalkSerializer
+    filterset_class = filters.CrosswalkFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = crosswalk_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = crosswalk_update(crosswalk=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        crosswalk_delete(crosswalk=instance)

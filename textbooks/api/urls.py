@@ -1,13 +1,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from textbooks.api import alignment_grid, coverage, views
+from textbooks.api import alignment_grid, coverage, external, views
 
 router = SimpleRouter()
 router.register("textbooks", views.TextbookViewSet, basename="textbook")
 router.register("chapters", views.ChapterViewSet, basename="chapter")
 router.register("paragraphs", views.ParagraphViewSet, basename="paragraph")
 router.register("alignments", views.AlignmentViewSet, basename="alignment")
+router.register("external-alignments", external.ExternalAlignmentViewSet, basename="external-alignment")
 
 urlpatterns = [
     *router.urls,
@@ -29,6 +30,10 @@ urlpatterns += [
     path("textbooks/<int:textbook_id>/coverage/", coverage.coverage_json, name="textbook-coverage"),
     path("textbooks/<int:textbook_id>/coverage/csv/", coverage.coverage_download_csv, name="textbook-coverage-csv"),
     path("textbooks/<int:textbook_id>/coverage/xlsx/", coverage.coverage_download_xlsx, name="textbook-coverage-xlsx"),
+    path(
+        "textbooks/<int:textbook_id>/external-coverage/", external.ExternalCoverageView.as_view(),
+        name="textbook-external-coverage",
+    ),
     path("textbooks/<int:textbook_id>/fork-update/", coverage.ForkUpdateView.as_view(), name="textbook-fork-update"),
 ]
 
