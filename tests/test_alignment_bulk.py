@@ -411,3 +411,11 @@ def test_a_methodologist_bulk_aligns_a_global_textbook(methodologist, global_tex
 
     assert "1 added, 0 changed, 0 removed." in response.content.decode()
     assert stored(global_textbook) == {(global_paragraph.pk, outcomes[2].pk): Decimal("0.90")}
+
+
+def test_the_admin_grid_refuses_a_forged_huge_scope(teacher_a, chapter_a, outcomes):
+    client = signed_in(teacher_a, "school-a.localhost")
+    response = client.post(f"/en/admin/textbooks/chapter/{chapter_a.pk}/align/", {
+        "paragraphs": list(range(1, 101)), "outcomes": list(range(1, 101)),
+    })
+    assert "At most 4000 cells can be saved at once." in response.content.decode()

@@ -42,10 +42,16 @@ def _ids(values) -> list[int]:
 
 def _posted_cells(post) -> list[tuple[int, int, str | None]]:
     """Every cell of the posted scope (the paragraphs and outcomes the page showed): ticked with its
-    confidence (empty: 1), or not ticked (None: not aligned)."""
+    confidence (empty: 1), or not ticked (None: not aligned). A scope larger than any page shows is
+    refused before it is expanded."""
+    paragraphs, outcomes = _ids(post.getlist("paragraphs")), _ids(post.getlist("outcomes"))
+    if len(paragraphs) * len(outcomes) > MAX_GRID_CELLS:
+        raise ValidationError(
+            gettext("At most %(cells)s cells can be saved at once.") % {"cells": MAX_GRID_CELLS}, code="too_many_cells",
+        )
     cells = []
-    for paragraph in _ids(post.getlist("paragraphs")):
-        for outcome in _ids(post.getlist("outcomes")):
+    for paragraph in paragraphs:
+        for outcome in outcomes:
             if f"cell-{paragraph}-{outcome}" in post:
                 cells.append((paragraph, outcome, post.get(f"confidence-{paragraph}-{outcome}", "").strip() or "1"))
             else:
@@ -106,8 +112,9 @@ def alignment_grid_view(model_admin, request, object_id):
         errors.append(gettext("Please correct the choices below."))
 
     if request.method == "POST" and not errors:
-        cells = _posted_cells(request.POST)
+        cells = []
         try:
+            cells = _posted_cells(request.POST)
             if refusal:
                 raise PermissionDenied(refusal)
             result = alignments_bulk_set(textbook=textbook, cells=cells, created_by=request.user)
