@@ -127,3 +127,44 @@ def test_every_changelist_fits_a_1280_pixel_screen(
             too_wide[href] = widths
     context.close()
     assert too_wide == {}
+
+
+def test_the_chooser_shows_whole_texts_and_widens_to_other_grades(page, site, screenshot, teacher_a, chapter_a, outcomes):
+    with super_admin_context():
+        grade_8 = LearningOutcome.objects.create(
+            framework=outcomes[0].framework, subsection=outcomes[0].subsection, grade=8, code="8.2.1.1",
+            title_ru="сравнивать реформы XIX века в разных регионах Казахстана и оценивать их последствия для жизни людей",
+        )
+        paragraph = chapter_a.paragraphs.order_by("number").first()
+    sign_in(page, site("/en/admin/login/", school="school-a"), teacher_a)
+    page.goto(site(f"/en/admin/textbooks/paragraph/{paragraph.pk}/change/", school="school-a"))
+    page.locator("#outcome_links-group .add-row a").click()
+    page.click("#outcome_links-group .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", "8.2")
+    expect(page.locator(".select2-container--open .select2-results__option").first).to_contain_text("No results")
+
+    page.keyboard.press("Escape")
+    page.locator(".alignment-grades a", has_text="8").click()  # offer grade 8 too
+    expect(page.locator(".alignment-grades a.chosen")).to_have_count(2)
+    page.locator("#outcome_links-group .add-row a").click()
+    page.click("#outcome_links-group .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", "8.2")
+    option = page.locator(".select2-container--open .select2-results__option", has_text=grade_8.code).first
+    expect(option).to_contain_text(grade_8.title_ru)  # the whole text, not cut
+    option.click()
+    screenshot("alignment_chooser_other_grade")
+    page.click("input[name=_continue]")
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    with super_admin_context():
+        assert ParagraphOutcome.objects.filter(paragraph=paragraph, outcome=grade_8).exists()
+
+
+def test_the_coverage_print_view(page, site, screenshot, admin_a, chapter_a, outcomes):
+    sign_in(page, site("/en/admin/login/", school="school-a"), admin_a)
+    page.goto(site(f"/en/admin/textbooks/textbook/{chapter_a.textbook_id}/coverage/?grades=7&grades=8", school="school-a"))
+    expect(page.locator(".coverage-grid thead")).to_contain_text("Grade 8")
+    page.get_by_role("link", name="Print view").click()
+    expect(page.locator("#header")).to_be_hidden()
+    expect(page.locator(".coverage-form")).to_be_hidden()
+    expect(page.locator(".coverage-grid")).to_be_visible()
+    screenshot("coverage_print_view")
