@@ -11,9 +11,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from bench.common import check_constraints_now, figure, median_ms, rolled_back, timed
+from bench.common import bench_outcomes, check_constraints_now, figure, median_ms, rolled_back, timed
 from bench.scale_data import _analyze
-from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from tenants.context import TenantContext, super_admin_context, tenant_context
 from tenants.models import Domain, Role, School, User
 from textbooks.alignment_grid import MAX_GRID_CELLS, alignment_grid, alignments_bulk_set
@@ -24,21 +23,14 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 
 
 def _setup():
-    subject, _ = Subject.objects.get_or_create(code="bench_bulk", defaults={"name_ru": "Бенчмарк", "grade_from": 7, "grade_to": 7})
-    framework, _ = Framework.objects.get_or_create(code="bench_bulk", defaults={"subject": subject, "title_ru": "Бенчмарк"})
-    section, _ = Section.objects.get_or_create(framework=framework, code="1", defaults={"name_ru": "Раздел"})
-    subsection, _ = Subsection.objects.get_or_create(section=section, code="1.1", defaults={"name_ru": "Подраздел"})
-    for n in range(1, OUTCOMES + 1):
-        LearningOutcome.objects.get_or_create(
-            framework=framework, code=f"7.1.1.{n}", defaults={"subsection": subsection, "grade": 7, "title_ru": f"цель {n} " * 20},
-        )
+    subject, outcomes = bench_outcomes("bench_bulk", OUTCOMES, title=lambda n: f"цель {n} " * 20)
     school, _ = School.objects.get_or_create(code="bench-bulk", defaults={"name_ru": "Бенчмарк"})
     textbook = Textbook.objects.filter(subject=subject, school=school).first()
     if textbook is None:
         textbook = Textbook.objects.create(subject=subject, school=school, title="Бенчмарк", grade_level=7)
         chapter = Chapter.objects.create(textbook=textbook, number=1, title="Глава")
         Paragraph.objects.bulk_create(Paragraph(chapter=chapter, number=n, title=f"§{n}") for n in range(1, PARAGRAPHS + 1))
-    outcomes = list(LearningOutcome.objects.filter(framework=framework).order_by("code_sort").values_list("pk", flat=True))
+    outcomes = [outcome.pk for outcome in outcomes]
     paragraphs = list(Paragraph.objects.filter(chapter__textbook=textbook).order_by("number").values_list("pk", flat=True))
     # The stored state: every other paragraph aligned to the first 20 outcomes at 0.5 (500 alignments).
     ParagraphOutcome.objects.filter(paragraph__chapter__textbook=textbook).delete()
