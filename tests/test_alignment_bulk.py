@@ -274,6 +274,7 @@ def test_the_admin_grid_of_a_global_textbook_is_read_only_for_a_school(admin_a, 
     page = client.get(url).content.decode()
     assert "is a global textbook" in page
     assert 'type="submit" name="save"' not in page
+    assert '<th scope="rowgroup" colspan="6">1. Глава 1</th>' in page  # chapter headings in a textbook's grid
 
     response = client.post(url, {
         "paragraphs": [global_paragraph.pk], "outcomes": [outcomes[0].pk], f"cell-{global_paragraph.pk}-{outcomes[0].pk}": "on",

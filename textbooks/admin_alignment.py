@@ -69,13 +69,17 @@ _CELL = (
 )
 
 
-def _rows(grid, *, read_only, posted=None):
-    """Template rows: per paragraph the HTML of its cells. `posted`: the values of a refused save,
-    shown again so no edit is lost."""
+def _rows(grid, *, read_only, posted=None, chapters=()):
+    """Template rows: per paragraph the HTML of its cells, and the chapter's heading where a chapter
+    starts (`chapters`: a whole textbook's). `posted`: the values of a refused save, shown again so
+    no edit is lost."""
     disabled = " disabled" if read_only else ""
     codes = [escape(outcome.code) for outcome in grid.outcomes]
-    rows = []
+    headings = {chapter.number: str(chapter) for chapter in chapters}
+    rows, chapter = [], None
     for paragraph in grid.paragraphs:
+        heading = headings.get(paragraph.chapter_number) if paragraph.chapter_number != chapter else None
+        chapter = paragraph.chapter_number
         cells = []
         for column, outcome in enumerate(grid.outcomes):
             key = (paragraph.id, outcome.id)
@@ -89,7 +93,7 @@ def _rows(grid, *, read_only, posted=None):
                 key=f"{paragraph.id}-{outcome.id}", paragraph=paragraph.id, outcome=outcome.id,
                 checked=" checked" if ticked else "", disabled=disabled, confidence=escape(confidence),
             ))
-        rows.append({"paragraph": paragraph, "cells": mark_safe("".join(cells))})  # every value escaped above
+        rows.append({"paragraph": paragraph, "heading": heading, "cells": mark_safe("".join(cells))})  # values escaped above
     return rows
 
 
@@ -139,6 +143,7 @@ def alignment_grid_view(model_admin, request, object_id):
             errors += problem.messages
     if grid is not None:
         form.offer(sections=grid.section_choices, subsections=grid.subsection_choices)
+    chapters = list(textbook.chapters.order_by("sort_order", "number")) if chapter is None else []
     title = gettext("Align in bulk: %(object)s") % {"object": obj}
     context = {
         **model_admin.admin_site.each_context(request),
@@ -149,12 +154,12 @@ def alignment_grid_view(model_admin, request, object_id):
         "chapter": chapter,
         "form": form,
         "grid": grid,
-        "rows": _rows(grid, read_only=bool(refusal), posted=posted) if grid and not grid.too_large else [],
+        "rows": _rows(grid, read_only=bool(refusal), posted=posted, chapters=chapters) if grid and not grid.too_large else [],
         "language": language,
         "errors": errors,
         "read_only": refusal,
         "max_cells": MAX_GRID_CELLS,
-        "chapters": list(textbook.chapters.order_by("sort_order", "number")) if chapter is None else [],
+        "chapters": chapters,
         "media": model_admin.media,
     }
     return TemplateResponse(request, "admin/textbooks/alignment_grid.html", context)
