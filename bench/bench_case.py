@@ -2,7 +2,9 @@
 CFAssociations/{id}, CFDocuments/{id} and an unknown identifier, p95 over random identifiers through the
 views (as the runtime role, no context: anonymous). Target (issue 11): p95 under 20 ms whatever the id.
 Then the export of a 16,000-outcome framework as a CASE package and its import into an empty database,
-in a child process so that its peak memory is the import's own (ru_maxrss).
+in a child process so that its peak memory is the import's own (ru_maxrss). External frameworks: lookups of
+their items (CFItems/{id}) among 5,000 external items, and the import of a 30 MB external package (time and
+peak memory, in a child process; the file is read whole, then checked and synced set-based).
 
 Runs inside one transaction that is rolled back, so it leaves no data behind.
 `python -m bench.bench_case` prints the figures as JSON.
@@ -31,6 +33,7 @@ from bench.bench_import import generated_framework  # noqa: E402
 from bench.common import figure, rolled_back  # noqa: E402
 from curriculum.case import framework_package, import_case_file  # noqa: E402
 from curriculum.case_views import cf_association, cf_document, cf_item  # noqa: E402
+from curriculum.external import external_package_import  # noqa: E402
 from curriculum.importing import goso_file_import  # noqa: E402
 from curriculum.models import Framework, LearningOutcome  # noqa: E402
 from tenants.context import super_admin_context  # noqa: E402
@@ -39,6 +42,58 @@ FRAMEWORKS = ("bench_case_a", "bench_case_b")
 LARGE_OUTCOMES_PER_GRADE = 32  # 100 subsections x 5 grades x 32 = 16,000 outcomes
 REQUESTS = int(os.environ.get("BENCH_CASE_REQUESTS", "300"))
 TARGET_MS = 20
+EXTERNAL_LOOKUP_ITEMS = 5_000
+EXTERNAL_IMPORT_MB = 30
+
+
+def external_package(items: int, *, seed: int = 5) -> dict:
+    """A synthetic external CASE package: `items` items in a tree of strands (100 children each), with
+    isChildOf associations and one isRelatedTo per ten items; texts of a few hundred characters."""
+    rng = random.Random(seed)
+    base = "https://standards.example.org/ims/case/v1p0"
+    document_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    def new_id():
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    def link(kind, identifier, title):
+        return {"title": title, "identifier": identifier, "uri": f"{base}/{kind}/{identifier}"}
+
+    document = link("CFDocuments", document_id, "Benchmark external framework")
+    package = {"CFDocument": {"identifier": document_id, "uri": document["uri"], "creator": "Bench",
+                              "title": document["title"], "lastChangeDateTime": "2024-01-01T00:00:00+00:00"},
+               "CFItems": [], "CFAssociations": []}
+    words = "number algebra geometry measure statistics probability reason model solve explain".split()
+    strand = None
+    for index in range(items):
+        identifier = new_id()
+        code = f"S{index // 100}" if index % 100 == 0 else f"S{index // 100}.{index % 100}"
+        text = " ".join(rng.choice(words) for _ in range(40))
+        package["CFItems"].append({
+            "identifier": identifier, "uri": f"{base}/CFItems/{identifier}", "fullStatement": text,
+            "humanCodingScheme": code, "CFItemType": "Strand" if index % 100 == 0 else "Standard",
+            "educationLevel": ["07"], "lastChangeDateTime": "2024-01-01T00:00:00+00:00",
+            "CFDocumentURI": document,
+        })
+        parent = document if index % 100 == 0 else strand
+        association = new_id()
+        package["CFAssociations"].append({
+            "identifier": association, "uri": f"{base}/CFAssociations/{association}", "associationType": "isChildOf",
+            "originNodeURI": link("CFItems", identifier, code), "destinationNodeURI": parent,
+            "sequenceNumber": index % 100 + 1, "lastChangeDateTime": "2024-01-01T00:00:00+00:00",
+            "CFDocumentURI": document,
+        })
+        if index % 10 == 9:
+            related = new_id()
+            package["CFAssociations"].append({
+                "identifier": related, "uri": f"{base}/CFAssociations/{related}", "associationType": "isRelatedTo",
+                "originNodeURI": link("CFItems", identifier, code),
+                "destinationNodeURI": link("CFItems", package["CFItems"][index - 5]["identifier"], "x"),
+                "lastChangeDateTime": "2024-01-01T00:00:00+00:00", "CFDocumentURI": document,
+            })
+        if index % 100 == 0:
+            strand = link("CFItems", identifier, code)
+    return package
 
 
 def p95_ms(view, identifiers, expected_status) -> float:
@@ -67,6 +122,9 @@ def run() -> list[dict]:
         outcomes = list(LearningOutcome.objects.filter(framework__code__in=FRAMEWORKS).values_list(
             "case_id_ru", "case_id_kk", "case_link_ru", "case_translation_id"))
         frameworks = list(Framework.objects.filter(code__in=FRAMEWORKS).values_list("case_id_ru", "case_id_kk"))
+        external = external_package(EXTERNAL_LOOKUP_ITEMS)
+        external_package_import(data=external, source="bench")
+        external_ids = [item["identifier"] for item in external["CFItems"]]
         sample = [rng.choice(outcomes) for _ in range(REQUESTS)]
         results = {
             "CFItems/{id}": p95_ms(cf_item, [rng.choice(row[:2]) for row in sample], 200),
@@ -74,11 +132,13 @@ def run() -> list[dict]:
                 cf_association, [rng.choice(row[2:]) for row in sample], 200),
             "CFDocuments/{id}": p95_ms(cf_document, [rng.choice(rng.choice(frameworks)) for _ in range(REQUESTS)], 200),
             "CFItems/{unknown id}": p95_ms(cf_item, [uuid.uuid4() for _ in range(REQUESTS)], 404),
+            "CFItems/{external item id}": p95_ms(cf_item, [rng.choice(external_ids) for _ in range(REQUESTS)], 200),
         }
         total = len(outcomes)
-    note = f"{total} outcomes in {len(FRAMEWORKS)} frameworks; {REQUESTS} random identifiers; p95 through the view"
+    note = (f"{total} outcomes in {len(FRAMEWORKS)} frameworks and {EXTERNAL_LOOKUP_ITEMS} external items; "
+            f"{REQUESTS} random identifiers; p95 through the view")
     return [figure(f"CASE {name} p95", value, "ms", f"< {TARGET_MS}", value < TARGET_MS, note=note)
-            for name, value in results.items()] + run_large()
+            for name, value in results.items()] + run_large() + run_external()
 
 
 def export_large(path: Path) -> tuple[float, int]:
@@ -104,8 +164,8 @@ def export_large(path: Path) -> tuple[float, int]:
     return seconds, len(data["outcomes"])
 
 
-def import_in_child(path: Path) -> dict:
-    result = subprocess.run([sys.executable, "-m", "bench.bench_case", "--import", str(path)], check=True,
+def import_in_child(path: Path, option="--import") -> dict:
+    result = subprocess.run([sys.executable, "-m", "bench.bench_case", option, str(path)], check=True,
                             capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
     return json.loads(result.stdout)
 
@@ -136,8 +196,42 @@ def run_large() -> list[dict]:
     ]
 
 
+def run_external() -> list[dict]:
+    """A 30 MB external package (compact JSON, as CASE servers serve it) imported in a child process."""
+    items = EXTERNAL_IMPORT_MB * 1024 * 1024 // len(json.dumps(external_package(1000)).encode()) * 1000
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "external.case.json"
+        # Written by another process: Linux keeps a parent's peak memory across fork and exec (ru_maxrss), so
+        # the process that forks the importer must never have held the package.
+        subprocess.run([sys.executable, "-m", "bench.bench_case", "--write-external", str(path), str(items)],
+                       check=True, cwd=Path(__file__).resolve().parents[1])
+        size_mb = path.stat().st_size / 1024 / 1024
+        result = import_in_child(path, "--import-external")
+    note = f"{items} items, {result['created']} objects, {size_mb:.1f} MB package (compact JSON)"
+    return [
+        figure("CASE external framework import", round(result["seconds"], 1), "s", "< 120", result["seconds"] < 120,
+               note=note),
+        figure("CASE external framework import: peak memory", round(result["peak_mb"]), "MB",
+               f"< {round(15 * size_mb)}", result["peak_mb"] < 15 * size_mb, note=note + "; target: 15x the file"),
+    ]
+
+
+def import_external_once(path: str) -> dict:
+    """(child process) Import an external package, rolled back: seconds and peak memory."""
+    with rolled_back():
+        started = time.perf_counter()
+        report = import_case_file(path=path)
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "created": sum(counts.created for counts in report.counts.values())}
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--import"]:
         print(json.dumps(import_once(sys.argv[2])))
+    elif sys.argv[1:2] == ["--write-external"]:
+        Path(sys.argv[2]).write_text(json.dumps(external_package(int(sys.argv[3])), ensure_ascii=False), encoding="utf-8")
+    elif sys.argv[1:2] == ["--import-external"]:
+        print(json.dumps(import_external_once(sys.argv[2])))
     else:
         print(json.dumps(run(), ensure_ascii=False, indent=2))

@@ -8,13 +8,18 @@ from django.utils.translation import gettext_lazy as _
 from config.admin_base import LoginForm
 
 
-class AutocompleteView(AutocompleteJsonView):
-    """Choices labelled by the chosen model's `autocomplete_label(obj)` where its ModelAdmin has one
-    (an outcome's whole text: str() shortens it for lists and links), else str(obj)."""
+class LabelledAutocompleteJsonView(AutocompleteJsonView):
+    """Autocomplete results labelled by the ModelAdmin's `autocomplete_labeller()` where it has one
+    (e.g. outcomes with their framework and version), else by str()."""
 
     def serialize_result(self, obj, to_field_name):
-        label = getattr(self.model_admin, "autocomplete_label", str)
-        return {"id": str(getattr(obj, to_field_name)), "text": label(obj)}
+        result = super().serialize_result(obj, to_field_name)
+        if not hasattr(self, "_label"):
+            labeller = getattr(self.model_admin, "autocomplete_labeller", None)
+            self._label = labeller() if labeller else None
+        if self._label is not None:
+            result["text"] = self._label(obj)
+        return result
 
 
 class GosoAdminSite(admin.AdminSite):
@@ -22,6 +27,9 @@ class GosoAdminSite(admin.AdminSite):
     site_title = _("GOSO Curriculum")
     index_title = _("Standards, textbooks and alignments")
     login_form = LoginForm  # tells a deactivated school's staff why (config/admin_base.py)
+
+    def autocomplete_view(self, request):
+        return LabelledAutocompleteJsonView.as_view(admin_site=self)(request)
 
     def get_app_list(self, request, app_label=None):
         """The index page and the sidebar list models in the order people work through them (subjects,
@@ -35,6 +43,3 @@ class GosoAdminSite(admin.AdminSite):
             app["models"].sort(key=position)
         app_list.sort(key=lambda app: min(position(entry) for entry in app["models"]))
         return app_list
-
-    def autocomplete_view(self, request):
-        return AutocompleteView.as_view(admin_site=self)(request)

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy as _
 
+from config.history import admin_change_message, entry_values
 from config.roles import RolePermissions
 from tenants.context import SchoolInactive
 from database_errors import database_error_as_user_error
@@ -87,6 +88,16 @@ class ProjectAdminMixin(RolePermissions):
 
     def delete_view(self, request, *args, **kwargs):
         return self._reporting_database_refusals(request, super().delete_view, *args, **kwargs)
+
+    # History shows old -> new values (config/history.py).
+    def construct_change_message(self, request, form, formsets, add=False):
+        return admin_change_message(super().construct_change_message(request, form, formsets, add), form, formsets)
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        for entry in getattr(response, "context_data", {}).get("action_list") or ():
+            entry.value_changes = entry_values(entry)
+        return response
 
 
 class ProjectAdmin(ProjectAdminMixin, admin.ModelAdmin):

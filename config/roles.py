@@ -51,6 +51,7 @@ ROLE_ACTIONS: dict[str, dict[str, frozenset]] = {
     # Content: global textbooks are the methodologists', a school's own are its staff's. Teachers
     # edit and align paragraphs but never add, delete or restructure textbooks and chapters.
     # Align on textbooks: carry alignments over to a new framework version (all of a school's).
+    # Change on a school's copy includes taking over updates of its global textbook (fork updates).
     "textbooks.textbook": {
         **_CONTENT, Role.METHODOLOGIST: EVERYTHING | {FORK, ALIGN}, Role.SCHOOL_ADMIN: EVERYTHING | {FORK, ALIGN},
     },

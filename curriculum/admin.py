@@ -6,7 +6,7 @@ Codes sort numerically segment by segment everywhere (the `code_sort` column): 7
 import datetime
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.template.response import TemplateResponse
@@ -14,13 +14,14 @@ from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
-from curriculum import admin_views
+from curriculum import admin_views, tree_views
 from curriculum.case_views import CaseDownloadAdminMixin
 from curriculum.external_admin import CrosswalkInline  # also registers the external frameworks' admin
 from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from curriculum.selectors import framework_tree, outcomes_for_alignment
+from curriculum.versions import VersionLabels, current_versions_only, framework_versions
 from curriculum.spreadsheets import LearningOutcomeResource, SectionResource, SpreadsheetAdminMixin, SubsectionResource
 from config.admin_base import BilingualAdmin, ProjectInline, is_autocomplete_request
 
@@ -35,11 +36,110 @@ def code_column():
     return code
 
 
-class GosoAdmin(BilingualAdmin):
+def _framework_id_of(obj):
+    """The framework a GOSO object belongs to (its own id for a framework; None for a subject)."""
+    if isinstance(obj, Framework):
+        return obj.pk
+    if isinstance(obj, Subsection):
+        return obj.section.framework_id
+    return getattr(obj, "framework_id", None)
+
+
+def superseding_version(obj):
+    """The newest version of obj's framework when a newer version supersedes that framework, else
+    None. Remembered on the object: the admin asks several times per page."""
+    if not hasattr(obj, "_superseded_by"):
+        framework_id = _framework_id_of(obj)
+        obj._superseded_by = None
+        if framework_id is not None:
+            version = framework_versions().get(framework_id)
+            if version is not None and version.is_superseded:
+                obj._superseded_by = version
+    return obj._superseded_by
+
+
+class SupersededReadOnly:
+    """A superseded framework version and its content are read-only for everyone (the database
+    refuses writes too, curriculum/migrations/0009_superseded_versions_read_only); only the version tools touch them."""
+
+    def superseded(self, obj):
+        return obj is not None and superseding_version(obj) is not None
+
+    def has_change_permission(self, request, obj=None):
+        return not self.superseded(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self.superseded(obj) and super().has_delete_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        # For an inline `obj` is the parent: nothing is added to a superseded version.
+        if isinstance(self, admin.options.InlineModelAdmin):
+            return not self.superseded(obj) and super().has_add_permission(request, obj)
+        return super().has_add_permission(request)
+
+
+class GosoAdmin(SupersededReadOnly, BilingualAdmin):
     list_per_page = 100
+    # Labels of the framework/section/subsection choosers of this admin's form (see formfield_for_foreignkey).
+    version_labelled_fields = {}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if request.method == "GET" and (version := superseding_version(obj)) is not None:
+            current = reverse("admin:curriculum_framework_change", args=[version.current_id])
+            self.message_user(
+                request,
+                format_html(
+                    gettext("{name} belongs to a superseded version of the framework ({label}): it is read-only, so that "
+                      "alignments and published identifiers keep their meaning. Make changes in the current version: "
+                      "<a href=\"{url}\">{current}</a>."),
+                    name=capfirst(self.opts.verbose_name), label=version.label, url=current,
+                    current=framework_versions()[version.current_id].label,
+                ),
+                messages.WARNING,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        label = self.version_labelled_fields.get(db_field.name)
+        if formfield is not None and label is not None:
+            labels = VersionLabels()
+            formfield.label_from_instance = getattr(labels, label)
+            if label == "subsection":
+                formfield.queryset = formfield.queryset.select_related("section")
+        return formfield
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if is_autocomplete_request(request) and request.GET.get("model_name") in ("section", "subsection", "learningoutcome"):
+            # A new section, subsection or outcome goes into a current version only.
+            queryset = queryset.exclude(**{f"{self.framework_path}__next_versions__isnull": False})
+        return queryset, may_have_duplicates
+
+    def autocomplete_labeller(self):
+        """The label of each autocomplete result (config.admin): framework and version included."""
+        return getattr(VersionLabels(), self.version_label) if self.version_label else None
+
+    version_label = None
+    framework_path = "framework"
+
+    @admin.display(description=_("framework version"))
+    def framework_version(self, obj):
+        return VersionLabels().framework(_framework_id_of(obj))
+
+    def get_list_display(self, request):
+        # One query for every row's version label (VersionLabels), shared by this request's list.
+        labels = VersionLabels()
+
+        @admin.display(description=_("framework version"), ordering=f"{self.framework_path}__code")
+        def framework_version(obj):
+            return labels.framework(_framework_id_of(obj))
+
+        return [framework_version if name == "framework_version" else name for name in super().get_list_display(request)]
 
 
-class GosoInline(ProjectInline):
+class GosoInline(SupersededReadOnly, ProjectInline):
     pass
 
 
@@ -122,8 +222,10 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
     form = FrameworkForm
     bilingual_field = "title"
     list_display = [
-        "title_ru", "code", "subject", "order", "outcome_count", "has_kazakh", "is_active", "tree_link",
+        "title_ru", "code", "subject", "version", "order", "outcome_count", "has_kazakh", "is_active", "tree_link",
     ]
+    version_label = "framework_full"
+    framework_path = "pk"
     list_filter = ["subject", "is_active"]
     list_select_related = ["subject"]
     search_fields = ["code", "title_ru", "title_kz", "order_number"]
@@ -151,6 +253,33 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
         # Number and date in one column: the list fits a 1280 px screen.
         return format_html("№ {}<br>{}", obj.order_number or "—", date_format(obj.order_date) if obj.order_date else "")
 
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super(GosoAdmin, self).get_search_results(request, queryset, search_term)
+        if is_autocomplete_request(request):
+            # Sections and outcomes are added to a current version only.
+            queryset = queryset.filter(next_versions__isnull=True)
+        return queryset, may_have_duplicates
+
+    def get_list_display(self, request):
+        labels = VersionLabels()
+
+        @admin.display(description=_("version"))
+        def version(obj):
+            current = labels[obj.pk]
+            if not current.is_superseded:
+                return gettext("v%(number)s (current)") % {"number": current.number}
+            newest = labels[current.current_id]
+            return format_html(
+                '{} · <a href="{}">{}</a>', gettext("v%(number)s") % {"number": current.number},
+                reverse("admin:curriculum_framework_change", args=[newest.id]),
+                gettext("superseded by v%(number)s (%(code)s)") % {"number": newest.number, "code": newest.code},
+            )
+
+        return [version if name == "version" else name for name in super().get_list_display(request)]
+
+    def version(self, obj):  # the list's column is built per request in get_list_display
+        return VersionLabels().framework(obj.pk)
+
     @admin.display(description=_("tree"))
     def tree_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:curriculum_framework_tree", args=[obj.pk]), _("tree"))
@@ -166,6 +295,10 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
         versions = [
             path("<int:object_id>/new-version/", view(admin_views.new_version_view), name="curriculum_framework_new_version"),
             path("<int:object_id>/version-links/", view(admin_views.version_links_view), name="curriculum_framework_version_links"),
+            # The tree's editor (curriculum/tree_views.py).
+            path("<int:object_id>/tree/structure/", view(tree_views.tree_structure_view), name="curriculum_framework_structure"),
+            path("<int:object_id>/tree/renumber/", view(tree_views.tree_renumber_view), name="curriculum_framework_renumber"),
+            path("<int:object_id>/compare/", view(admin_views.version_compare_view), name="curriculum_framework_compare"),
         ]
         return [tree, *versions, *super().get_urls()]
 
@@ -182,6 +315,9 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
             "tree": framework_tree(framework=framework),
             "language_kz": request.LANGUAGE_CODE == "kk",
         }
+        if tree_views.framework_editable(self, request, framework):
+            context.update(tree_views.tree_editor_context(framework))
+            return TemplateResponse(request, "admin/curriculum/framework/tree_editor.html", context)
         return TemplateResponse(request, "admin/curriculum/framework/tree.html", context)
 
 
@@ -197,8 +333,10 @@ class SubsectionInline(GosoInline, admin.TabularInline):
 class SectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     menu_order = 30
     resource_classes = [SectionResource]
-    list_display = ["code_column", "name_ru", "framework", "has_kazakh", "is_active"]
+    list_display = ["code_column", "name_ru", "framework_version", "has_kazakh", "is_active"]
     list_filter = ["framework", "is_active"]
+    version_labelled_fields = {"framework": "framework_full"}
+    version_label = "section"
     list_select_related = ["framework"]
     search_fields = ["code", "name_ru", "name_kz", "framework__code", "framework__title_ru"]
     autocomplete_fields = ["framework"]
@@ -211,17 +349,27 @@ class SectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
 class SubsectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     menu_order = 40
     resource_classes = [SubsectionResource]
-    list_display = ["code_column", "name_ru", "section", "framework", "has_kazakh", "is_active"]
+    list_display = ["code_column", "name_ru", "section", "framework_version", "has_kazakh", "is_active"]
     list_filter = ["section__framework", "is_active"]
+    version_labelled_fields = {"section": "section"}
+    version_label = "subsection"
+    framework_path = "section__framework"
     list_select_related = ["section__framework"]
     search_fields = ["code", "name_ru", "name_kz", "section__framework__code", "section__framework__title_ru"]
     autocomplete_fields = ["section"]
     fields = ["section", "code", ("name_ru", "name_kz"), ("description_ru", "description_kz"), "display_order", "is_active"]
     code_column = code_column()
 
-    @admin.display(description=_("framework"), ordering="section__framework")
-    def framework(self, obj):
-        return obj.section.framework
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("section")  # labels name the section's framework
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # The outcome form's subsection chooser follows the framework chosen beside it (?framework=).
+        framework = request.GET.get("framework", "")
+        if is_autocomplete_request(request) and framework.isdigit():
+            queryset = queryset.filter(section__framework_id=int(framework))
+        return queryset, may_have_duplicates
 
 
 class FrameworkFilter(admin.SimpleListFilter):
@@ -281,7 +429,9 @@ class LearningOutcomeAdmin(SpreadsheetAdminMixin, GosoAdmin):
     menu_order = 50
     resource_classes = [LearningOutcomeResource]
     bilingual_field = "title"
-    list_display = ["code_column", "short_title", "grade", "subsection_code", "framework_code", "has_russian", "has_kazakh", "is_active"]
+    list_display = ["code_column", "short_title", "grade", "subsection_code", "framework_version", "has_russian", "has_kazakh", "is_active"]
+    version_labelled_fields = {"framework": "framework_full", "subsection": "subsection"}
+    version_label = "outcome"
     list_filter = [FrameworkFilter, SectionFilter, SubsectionFilter, "grade", "is_active", "is_sample"]
     list_select_related = ["framework", "subsection"]
     search_fields = ["^code", "title_ru", "title_kz"]
@@ -299,9 +449,17 @@ class LearningOutcomeAdmin(SpreadsheetAdminMixin, GosoAdmin):
     def short_title(self, obj):
         return obj.title_ru if len(obj.title_ru) <= 120 else f"{obj.title_ru[:119]}…"
 
-    @admin.display(description=_("framework"), ordering="framework__code")
-    def framework_code(self, obj):
-        return obj.framework.code
+    class Media:
+        js = ["curriculum/outcome_form.js"]  # the subsection chooser follows the chosen framework
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        subsection = form.base_fields.get("subsection")
+        if obj is not None and subsection is not None and hasattr(subsection.widget, "widget"):
+            # Without JavaScript, the chooser of a saved outcome still offers its framework's subsections.
+            chooser = subsection.widget.widget
+            chooser.get_url = lambda: f"{type(chooser).get_url(chooser)}?framework={obj.framework_id}"
+        return form
 
     @admin.display(description=_("subsection"), ordering="subsection__code_sort")
     def subsection_code(self, obj):
@@ -316,8 +474,9 @@ class LearningOutcomeAdmin(SpreadsheetAdminMixin, GosoAdmin):
         grades = [int(grade) for grade in request.GET.get("grade", "").split(",") if grade.isascii() and grade.isdigit()]
         if is_autocomplete_request(request) and subject.isascii() and subject.isdigit() and grades:
             queryset = outcomes_for_alignment(subject_id=int(subject), grades=grades, queryset=queryset)
+        # New alignments are offered the current version of each framework unless widened (?versions=all).
+        if is_autocomplete_request(request) and request.GET.get("model_name") == "paragraphoutcome":
+            if request.GET.get("versions") != "all":
+                queryset = current_versions_only(queryset)
         return queryset, may_have_duplicates
 
-    def autocomplete_label(self, obj):
-        # Choosers show the whole text (str() shortens it), in Kazakh where the interface is.
-        return f"{obj.code} {obj.title_kz if get_language() == 'kk' and obj.title_kz else obj.title_ru}"

@@ -10,8 +10,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy as _
 
-from curriculum.models import OutcomeVersionLink
-from curriculum.versions import framework_new_version, version_links_decide, version_links_propose, version_review
+from curriculum.models import Framework, OutcomeVersionLink
+from curriculum.versions import (
+    framework_new_version, framework_versions, version_compare, version_line, version_links_decide, version_links_propose,
+    version_review,
+)
 
 
 class NewVersionForm(forms.Form):
@@ -111,4 +114,32 @@ def version_links_view(model_admin, request, object_id):
     return _page(
         model_admin, request, framework, "version_links.html",
         gettext("Links from %(old)s to %(new)s") % {"old": review.previous.code, "new": framework.code}, review=review,
+    )
+
+
+def version_compare_view(model_admin, request, object_id):
+    """This version against another version of the same framework (?with=; default: the previous
+    one, else the next): outcomes added, removed, changed and renumbered. Everyone who reads GOSO."""
+    framework = model_admin.get_object(request, object_id)
+    if not model_admin.has_view_permission(request, framework):
+        raise PermissionDenied
+    versions = framework_versions()
+    others = [versions[framework_id] for framework_id in version_line(framework_id=framework.pk, versions=versions) if framework_id != framework.pk]
+    chosen = request.GET.get("with", "")
+    default = versions[framework.pk].previous_id or versions[framework.pk].next_id
+    other_id = int(chosen) if chosen.isdigit() else default
+    comparison = error = None
+    if other_id is None:
+        error = gettext("“%(framework)s” has no other version to compare with.") % {"framework": framework.code}
+    else:
+        other = model_admin.get_object(request, str(other_id))
+        try:
+            comparison = version_compare(old=framework, new=other)
+        except ValidationError as refusal:
+            error = " ".join(refusal.messages)
+    return _page(
+        model_admin, request, framework, "compare.html",
+        gettext("Compare versions of %(framework)s") % {"framework": framework.code},
+        comparison=comparison, error=error, others=others, other_id=other_id, versions=versions,
+        old_label=comparison and versions[comparison.old.pk].label, new_label=comparison and versions[comparison.new.pk].label,
     )

@@ -470,7 +470,8 @@ class CaseDownloadAdminMixin:
     @admin.display(description="CASE")
     def case_packages(self, framework):
         links = (
-            (reverse("case:cf-package", args=[document_identifier(framework.code, language)]) + "?download=1", language)
+            # The stored identifier: it stays when the framework's code changes (migration stable_case_identifiers).
+            (reverse("case:cf-package", args=[getattr(framework, f"case_id_{language}")]) + "?download=1", language)
             for language in LANGUAGES
         )
         return format_html_join(" ", '<a href="{}">{}</a>', links)

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -202,7 +203,7 @@ def _collect(data, problems) -> Package:
 
 def _check_identity(package: Package, problems: Problems) -> None:
     """Identifiers are global: none may name one of our GOSO objects or another framework's object."""
-    from curriculum.case import case_object_find
+    from curriculum.case import case_objects_find
 
     document_id = package.identifier
     framework = ExternalFramework.objects.filter(identifier=document_id).only("pk").first()
@@ -216,9 +217,9 @@ def _check_identity(package: Package, problems: Problems) -> None:
             problems.add(f"{path}.{identifier}", _(
                 'the identifier "%(id)s" is already used by the external framework "%(title)s"'
             ) % {"id": identifier, "title": title})
-    for identifier in (document_id, *package.items, *package.associations):
-        ref = case_object_find(identifier=identifier)
-        if ref is not None and not ref.kind.startswith("external_"):
+    found = case_objects_find(identifiers=[document_id, *package.items, *package.associations])
+    for identifier, ref in found.items():
+        if not ref.kind.startswith("external_"):
             problems.add(str(identifier), _(
                 'the identifier "%(id)s" is one of our GOSO objects (a %(kind)s); an external package cannot reuse it'
             ) % {"id": identifier, "kind": ref.kind})
@@ -473,19 +474,33 @@ def _import(package: Package, report: ExternalImportReport, *, source_url: str, 
         wanted[identifier] = values
     _sync(ExternalAssociation, existing=existing(ExternalAssociation, lambda row: row.identifier), wanted=wanted,
           fixed={"framework": framework}, counts=report.counts["association"], dry_run=False)
-    reparented = []
-    for identifier, row in items.items():
-        if row is None or identifier not in package.items:
-            continue
-        parent = parents.get(identifier, (None, None))[0]
-        parent_pk = item_pks.get(parent) if parent else None
-        if row.parent_id != parent_pk:
-            row.parent_id = parent_pk
-            reparented.append(row)
-    ExternalItem.objects.bulk_update(reparented, ["parent"], batch_size=1000)
+    _set_parents(items, parents)
     if report.changes_anything and not report.is_new:
         # A re-sync that changes nothing writes nothing (idempotent, like every import here).
         ExternalFramework.objects.filter(pk=framework.pk).update(last_synced_at=timezone.now())
+
+
+def _set_parents(items: dict, parents: dict) -> None:
+    """Items' parent links from their isChildOf associations: computed here from the rows' primary keys and
+    written in one statement by primary key (only rows whose parent really changes). Deprecated items keep
+    their last parent."""
+    pks = {identifier: row.pk for identifier, row in items.items()}
+    changes = {}
+    for identifier, row in items.items():
+        if identifier not in parents and not row.is_deprecated:
+            wanted = None
+        elif identifier in parents:
+            wanted = pks.get(parents[identifier][0])
+        else:
+            continue
+        if row.parent_id != wanted:
+            changes[row.pk] = wanted
+    if changes:
+        with connection.cursor() as cursor:
+            cursor.execute("""
+                UPDATE external_items SET parent_id = link.parent
+                FROM unnest(%(ids)s::bigint[], %(parents)s::bigint[]) AS link(id, parent)
+                WHERE external_items.id = link.id""", {"ids": list(changes), "parents": list(changes.values())})
 
 
 def external_framework_delete(*, framework: ExternalFramework) -> dict:
@@ -598,7 +613,7 @@ def external_tree(*, framework: ExternalFramework) -> list[dict]:
     """The hierarchy as nested nodes {item, children}, ordered as the reference server orders children:
     sequenceNumber, then listEnumeration, then humanCodingScheme segment by segment; deprecated items
     last. Items with no isChildOf parent are roots."""
-    items = list(framework.items.order_by("position"))
+    items = list(framework.items.defer("original").order_by("position"))  # the JSON as received is not shown
     children = {}
     for item in items:
         children.setdefault(item.parent_id, []).append(item)

@@ -186,6 +186,13 @@ class Framework(CaseIdentifiers):
             ),
         ]
 
+    # Rules the database checks in triggers (curriculum/migrations/0009_superseded_versions_read_only).
+    database_rule_messages = {
+        "frameworks_superseded_read_only": _(
+            "This framework version has been superseded by a newer one and is read-only: make changes in the current version."
+        ),
+    }
+
     def __str__(self):
         return self.title_ru
 

@@ -42,8 +42,8 @@ def framework_tree(*, framework: Framework) -> FrameworkTree:
     of each grade (the layout of the ministry's syllabus tables). Three queries whatever its size."""
     outcomes = list(
         framework.outcomes.filter(deleted_at__isnull=True)
-        .only("id", "framework_id", "code", "grade", "title_ru", "title_kz", "subsection_id", "is_active")
-        .order_by("code_sort")
+        .only("id", "framework_id", "code", "grade", "title_ru", "title_kz", "subsection_id", "is_active", "display_order")
+        .order_by("display_order", "code_sort")  # siblings in their display order (the tree editor sets it)
     )
     subject = framework.subject
     grades = sorted(set(range(subject.grade_from, subject.grade_to + 1)) | {outcome.grade for outcome in outcomes})
@@ -52,8 +52,8 @@ def framework_tree(*, framework: Framework) -> FrameworkTree:
     for outcome in outcomes:
         row = cells.setdefault(outcome.subsection_id, [[] for _grade in grades])
         row[column[outcome.grade]].append(outcome)
-    sections = framework.sections.order_by("code_sort").prefetch_related(
-        Prefetch("subsections", queryset=Subsection.objects.order_by("code_sort"))
+    sections = framework.sections.order_by("display_order", "code_sort").prefetch_related(
+        Prefetch("subsections", queryset=Subsection.objects.order_by("display_order", "code_sort"))
     )
     blocks = [
         SectionBlock(

@@ -265,3 +265,227 @@ def version_review(*, framework: Framework) -> VersionReview:
         unlinked_new=[outcome for outcome in outcomes.filter(framework=framework) if outcome.pk not in linked_new],
         counts=counts,
     )
+
+
+# Versions in sight ----------------------------------------------------------------------------
+# Choosers, lists and the API name each framework with its subject, year and version number, and
+# mark a version that a newer one supersedes (read-only then: migration 0007 refuses its writes).
+
+
+@dataclass(frozen=True)
+class FrameworkVersion:
+    id: int
+    code: str
+    title: str
+    subject: str
+    year: int | None
+    number: int  # 1 for a framework that is no new version of another
+    previous_id: int | None
+    next_id: int | None  # the version that supersedes this one
+    current_id: int  # the newest version of this line (itself when not superseded)
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.next_id is not None
+
+    @property
+    def version(self) -> str:
+        """"2022, v2"; "2018, v1, superseded" for an older version."""
+        parts = [str(self.year)] if self.year else []
+        parts.append(_("v%(number)s") % {"number": self.number})
+        if self.is_superseded:
+            parts.append(_("superseded"))
+        return ", ".join(parts)
+
+    @property
+    def label(self) -> str:
+        """Short, for prefixes and columns: "История Казахстана (2022, v2)"."""
+        return f"{self.subject} ({self.version})"
+
+    @property
+    def full_label(self) -> str:
+        """With the framework's own title, for framework choosers."""
+        return f"{self.title} ({self.version})"
+
+
+def framework_versions() -> dict[int, FrameworkVersion]:
+    """Every framework's place in its line of versions: one query (frameworks are few)."""
+    rows = {
+        row["id"]: row
+        for row in Framework.objects.values(
+            "id", "code", "title_ru", "previous_version_id", "valid_from", "order_date", "subject__name_ru"
+        )
+    }
+    next_of = {row["previous_version_id"]: framework_id for framework_id, row in rows.items() if row["previous_version_id"]}
+
+    def number(framework_id, seen=()):
+        previous = rows[framework_id]["previous_version_id"]
+        if previous is None or previous not in rows or previous in seen:
+            return 1
+        return number(previous, (*seen, framework_id)) + 1
+
+    def current(framework_id):
+        seen = {framework_id}
+        while (following := next_of.get(framework_id)) is not None and following not in seen:
+            seen.add(following)
+            framework_id = following
+        return framework_id
+
+    versions = {}
+    for framework_id, row in rows.items():
+        date = row["valid_from"] or row["order_date"]
+        versions[framework_id] = FrameworkVersion(
+            id=framework_id, code=row["code"], title=row["title_ru"], subject=row["subject__name_ru"], year=date.year if date else None,
+            number=number(framework_id), previous_id=row["previous_version_id"], next_id=next_of.get(framework_id),
+            current_id=current(framework_id),
+        )
+    return versions
+
+
+class VersionLabels:
+    """Labels with framework and version for many rows at the cost of one query (loaded on first use)."""
+
+    def __init__(self):
+        self._versions = None
+
+    def __getitem__(self, framework_id) -> FrameworkVersion:
+        if self._versions is None or framework_id not in self._versions:
+            self._versions = framework_versions()
+        return self._versions[framework_id]
+
+    def framework(self, framework) -> str:
+        """The label of a framework (or framework id)."""
+        return self[getattr(framework, "pk", framework)].label
+
+    def framework_full(self, framework) -> str:
+        return self[getattr(framework, "pk", framework)].full_label
+
+    def outcome(self, outcome) -> str:
+        """"История Казахстана (2022, v2) · 7.2.1.1 объяснять роль религии": the whole text."""
+        return f"{self.framework(outcome.framework_id)} · {outcome.code} {outcome.title_ru}"
+
+    def subsection(self, subsection) -> str:
+        return f"{self.framework(subsection.section.framework_id)} · {subsection}"
+
+    def section(self, section) -> str:
+        return f"{self.framework(section.framework_id)} · {section}"
+
+
+def framework_is_superseded(*, framework_id) -> bool:
+    return Framework.objects.filter(previous_version_id=framework_id).exists()
+
+
+def current_versions_only(outcomes: QuerySet) -> QuerySet:
+    """Outcomes of frameworks that no newer version supersedes."""
+    return outcomes.exclude(framework__in=Framework.objects.filter(next_versions__isnull=False).values("pk"))
+
+
+# Version comparison ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutcomeChange:
+    old: LearningOutcome | None
+    new: LearningOutcome | None
+    kinds: tuple[str, ...]  # "changed" (text) and/or "renumbered" for a matched pair
+
+
+@dataclass
+class VersionComparison:
+    old: Framework
+    new: Framework
+    added: list[LearningOutcome]
+    removed: list[LearningOutcome]
+    changed: list[OutcomeChange]  # text differs (it may be renumbered as well)
+    renumbered: list[OutcomeChange]  # code differs (its text may have changed as well)
+    unchanged: int
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": len(self.added), "removed": len(self.removed), "changed": len(self.changed),
+            "renumbered": len(self.renumbered), "unchanged": self.unchanged,
+        }
+
+
+def version_line(*, framework_id, versions=None) -> list[int]:
+    """The ids of every version of a framework (its line of versions), oldest first."""
+    versions = framework_versions() if versions is None else versions
+    line, seen = [], set()
+    first = framework_id
+    while versions[first].previous_id in versions and versions[first].previous_id not in seen:
+        seen.add(first)
+        first = versions[first].previous_id
+    node = first
+    while node is not None and node not in line:
+        line.append(node)
+        node = versions[node].next_id
+    return line
+
+
+def version_compare(*, old: Framework, new: Framework) -> VersionComparison:
+    """What changed between two versions of the same line (either order: the older is `old`).
+
+    Outcomes are matched through the accepted version links along the line (7.2.1.2 -> 7.2.1.5
+    when a link says so), else by code; the rest are added or removed. A matched pair whose text
+    (Russian or Kazakh) differs is changed, one whose code differs is renumbered. A few queries.
+    """
+    versions = framework_versions()
+    line = version_line(framework_id=old.pk, versions=versions)
+    if new.pk not in line or new.pk == old.pk:
+        raise ValidationError(
+            _("“%(new)s” is not another version of “%(old)s”: only versions of the same framework can be compared.")
+            % {"new": new.code, "old": old.code},
+            code="not_a_version",
+        )
+    if line.index(new.pk) < line.index(old.pk):
+        old, new = new, old
+    steps = line[line.index(old.pk): line.index(new.pk) + 1]
+    fields = ("id", "framework_id", "code", "grade", "title_ru", "title_kz", "subsection_id")
+    old_outcomes = list(old.outcomes.filter(deleted_at__isnull=True).only(*fields).order_by("code_sort"))
+    new_outcomes = list(new.outcomes.filter(deleted_at__isnull=True).only(*fields).order_by("code_sort"))
+    # Follow accepted links step by step through the versions in between (one query).
+    step_links: dict[int, dict[int, int]] = {}
+    for old_id, new_id, framework_id in OutcomeVersionLink.objects.filter(
+        status=OutcomeVersionLink.Status.ACCEPTED, new_outcome__framework_id__in=steps[1:]
+    ).values_list("old_outcome_id", "new_outcome_id", "new_outcome__framework_id"):
+        step_links.setdefault(framework_id, {}).setdefault(old_id, new_id)
+    new_by_id = {outcome.pk: outcome for outcome in new_outcomes}
+    new_by_code = {outcome.code: outcome for outcome in new_outcomes}
+    matched_new: set[int] = set()
+    pairs, removed = [], []
+    for outcome in old_outcomes:
+        target = outcome.pk
+        for framework_id in steps[1:]:
+            target = step_links.get(framework_id, {}).get(target)
+            if target is None:
+                break
+        counterpart = new_by_id.get(target) if target is not None else None
+        if counterpart is None or counterpart.pk in matched_new:
+            counterpart = new_by_code.get(outcome.code)
+            if counterpart is not None and counterpart.pk in matched_new:
+                counterpart = None
+        if counterpart is None:
+            removed.append(outcome)
+            continue
+        matched_new.add(counterpart.pk)
+        pairs.append((outcome, counterpart))
+    changed, renumbered, unchanged = [], [], 0
+    for before, after in pairs:
+        kinds = tuple(
+            kind for kind, differs in (
+                ("changed", (before.title_ru, before.title_kz) != (after.title_ru, after.title_kz)),
+                ("renumbered", before.code != after.code),
+            ) if differs
+        )
+        change = OutcomeChange(before, after, kinds)
+        if "changed" in kinds:
+            changed.append(change)
+        if "renumbered" in kinds:
+            renumbered.append(change)
+        if not kinds:
+            unchanged += 1
+    added = [outcome for outcome in new_outcomes if outcome.pk not in matched_new]
+    return VersionComparison(
+        old=old, new=new, added=added, removed=removed, changed=changed, renumbered=renumbered, unchanged=unchanged,
+    )

@@ -153,6 +153,8 @@ def test_paragraph_form_refuses_an_outcome_of_another_subject(client, admin_a, p
         "chapter": paragraph_a.chapter_id, "number": paragraph_a.number, "sort_order": 0, "title": paragraph_a.title,
         "outcome_links-TOTAL_FORMS": 1, "outcome_links-INITIAL_FORMS": 0, "outcome_links-MIN_NUM_FORMS": 0,
         "outcome_links-MAX_NUM_FORMS": 1000, "outcome_links-0-outcome": foreign.pk, "outcome_links-0-confidence": "1",
+        "external_links-TOTAL_FORMS": 0, "external_links-INITIAL_FORMS": 0, "external_links-MIN_NUM_FORMS": 0,
+        "external_links-MAX_NUM_FORMS": 1000,
     }
 
     response = client.post(reverse("admin:textbooks_paragraph_change", args=[paragraph_a.pk]), form, HTTP_HOST="school-a.localhost")

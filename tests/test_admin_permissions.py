@@ -274,6 +274,9 @@ def test_paragraph_alignment_records_its_author(teacher_a, paragraph_a, outcome,
         "outcome_links-TOTAL_FORMS": 1, "outcome_links-INITIAL_FORMS": 0,
         "outcome_links-MIN_NUM_FORMS": 0, "outcome_links-MAX_NUM_FORMS": 1000,
         "outcome_links-0-outcome": outcome.pk, "outcome_links-0-confidence": "0.70", "outcome_links-0-anchor": "стр. 12",
+        # The inline of external frameworks' items, left empty.
+        "external_links-TOTAL_FORMS": 0, "external_links-INITIAL_FORMS": 0,
+        "external_links-MIN_NUM_FORMS": 0, "external_links-MAX_NUM_FORMS": 1000,
     }
 
     response = client.post(url, form, HTTP_HOST="school-a.localhost")

@@ -21,14 +21,17 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import CHECKS as CHECK_REGISTRY
 from schemathesis.checks import load_all_checks, positive_data_acceptance
 from schemathesis.generation import GenerationMode
 
+from curriculum.models import Crosswalk, ExternalFramework, ExternalItem
 from tenants.context import super_admin_context
 from tests.api_support import token_for
+from textbooks.models import ExternalAlignment
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", 6))
 WRITES = ("POST", "PUT", "PATCH")
@@ -77,7 +80,19 @@ def known_ids(global_alignment, alignment_a, alignment_b):
         alignments = [global_alignment, alignment_a, alignment_b]
         paragraphs = [alignment.paragraph for alignment in alignments]
         outcome = global_alignment.outcome
+        external = ExternalFramework.objects.create(
+            identifier="0b8e7f64-3c1e-4f7a-8a55-2f0c6c1d9e01", uri="https://example.org/d", creator="Cambridge",
+            title="Cambridge", original={}, last_synced_at=timezone.now(),
+        )
+        item = ExternalItem.objects.create(
+            framework=external, identifier="0b8e7f64-3c1e-4f7a-8a55-2f0c6c1d9e02", uri="https://example.org/i",
+            full_statement="Integers", original={},
+        )
+        crosswalk = Crosswalk.objects.create(outcome=outcome, external_item=item, association_type="exactMatchOf")
+        external_alignments = [ExternalAlignment.objects.create(paragraph=paragraph, external_item=item) for paragraph in paragraphs]
         return {
+            "crosswalks": [crosswalk.pk],
+            "external-alignments": [alignment.pk for alignment in external_alignments],
             "subjects": [outcome.framework.subject_id],
             "frameworks": [outcome.framework_id],
             "sections": [outcome.subsection.section_id],

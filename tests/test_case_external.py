@@ -573,3 +573,17 @@ def test_methodologist_manages_crosswalks_in_the_admin_and_the_api(client, metho
     assert school.post("/api/v1/crosswalks/", {"outcome": outcome.pk, "external_item": item.pk,
                                                "association_type": "isRelatedTo"}, format="json").status_code == 403
     assert Crosswalk.objects.count() == 2
+
+
+def test_re_sync_moves_an_item_to_its_new_parent(db, tmp_path):
+    data = rich_external()
+    import_case_file(path=write_json(tmp_path / "v1.json", data))
+    moved = copy.deepcopy(data)
+    # 7Ni.02 becomes a child of 7Ni.01 instead of 7Ni.
+    moved["CFAssociations"][2]["destinationNodeURI"] = copy.deepcopy(moved["CFAssociations"][1]["originNodeURI"])
+    import_case_file(path=write_json(tmp_path / "v2.json", moved))
+    item = ExternalItem.objects.select_related("parent").get(human_coding_scheme="7Ni.02")
+    assert item.parent.human_coding_scheme == "7Ni.01"
+    snapshot = database_snapshot()
+    assert not import_case_file(path=write_json(tmp_path / "v2.json", moved)).changes_anything
+    assert database_snapshot() == snapshot

@@ -103,6 +103,15 @@ def test_a_fork_copies_the_external_alignments(global_paragraph, global_textbook
     assert copied == [(act_leaves[2].pk, school_a.pk, Decimal("0.60"), "n")]
 
 
+def test_a_schools_external_alignment_marks_its_copy_customised(global_paragraph, global_textbook, act_leaves, school_a):
+    with tenant_context(school_id=school_a.pk):
+        fork = textbook_fork(textbook=global_textbook, school=school_a)
+        assert not Textbook.objects.get(pk=fork.pk).is_customized  # the fork's own copy is no school edit
+        paragraph = fork.chapters.get().paragraphs.get()
+        external_alignment_create(paragraph=paragraph, external_item=act_leaves[0])
+        assert Textbook.objects.get(pk=fork.pk).is_customized
+
+
 # Coverage
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def align_every_paragraph(textbook, outcome):
 # What a fork sets on purpose, per model; every other concrete field (Model._meta) must be copied as
 # is, so a field added to a model and forgotten in the fork SQL fails test_fork_copies_every_field.
 SET_BY_FORK = {
-    Textbook: {"id", "school", "global_textbook", "source_version", "version", "is_customized", "created_at",
+    Textbook: {"id", "school", "global_textbook", "source_version", "source_snapshot", "version", "is_customized", "created_at",
                "updated_at", "content_updated_at"},
     Chapter: {"id", "textbook", "school"},
     Paragraph: {"id", "chapter", "school"},

@@ -20,7 +20,7 @@ from config.roles import (
 from tenants.context import super_admin_context
 from tenants.models import Role
 from tests.api_support import API, api_client
-from textbooks.models import Chapter, Textbook
+from textbooks.models import Chapter, ExternalAlignment, Textbook
 
 pytestmark = pytest.mark.django_db
 
@@ -166,8 +166,11 @@ API_REQUESTS.update({
         ("get", "textbooks/", None), ("get", "textbooks/{o.textbook_a.pk}/", None),
         ("get", "textbooks/{o.textbook_a.pk}/coverage/", None), ("get", "textbooks/{o.textbook_a.pk}/coverage/csv/", None),
         ("get", "textbooks/{o.textbook_a.pk}/coverage/xlsx/", None),
+        ("get", "textbooks/{o.textbook_a.pk}/external-coverage/?framework={o.crosswalk.external_item.framework_id}", None),
     ],
     ("textbooks.textbook", FORK): [("post", "textbooks/{o.global_textbook.pk}/fork/", {"school": "{o.school_a.pk}"})],
+    # Applying an update of the global textbook to a copy (textbook_a is none: a 400 once allowed).
+    ("textbooks.textbook", CHANGE): [("post", "textbooks/{o.textbook_a.pk}/fork-update/apply/", {})],
     ("textbooks.chapter", VIEW): [("get", "chapters/", None), ("get", "chapters/{o.chapter_a.pk}/", None)],
     ("textbooks.paragraph", VIEW): [
         ("get", "paragraphs/", None), ("get", "paragraphs/{o.paragraph_a.pk}/", None),
@@ -185,6 +188,14 @@ API_REQUESTS.update({
     ("textbooks.paragraphoutcome", ADD): [("post", "alignments/", {})],
     ("textbooks.paragraphoutcome", CHANGE): [("patch", "alignments/{o.alignment_a.pk}/", {"confidence": "0.5"})],
     ("textbooks.paragraphoutcome", DELETE): [("delete", "alignments/{o.alignment_a.pk}/", None)],
+    ("textbooks.externalalignment", VIEW): [
+        ("get", "external-alignments/", None), ("get", "external-alignments/{o.external_alignment_a.pk}/", None),
+    ],
+    ("textbooks.externalalignment", ADD): [("post", "external-alignments/", {})],
+    ("textbooks.externalalignment", CHANGE): [
+        ("patch", "external-alignments/{o.external_alignment_a.pk}/", {"confidence": "0.5"}),
+    ],
+    ("textbooks.externalalignment", DELETE): [("delete", "external-alignments/{o.external_alignment_a.pk}/", None)],
 })
 
 
@@ -222,6 +233,12 @@ def crosswalk(outcome):
         item = ExternalItem.objects.create(framework=external, identifier="5e0d2b6e-2a4c-4f4e-9a51-000000000001",
                                            uri="https://example.org/i", full_statement="Integers", original={})
         return Crosswalk.objects.create(outcome=outcome, external_item=item, association_type="isRelatedTo")
+
+
+@pytest.fixture
+def external_alignment_a(paragraph_a, crosswalk):
+    with super_admin_context():
+        return ExternalAlignment.objects.create(paragraph=paragraph_a, external_item=crosswalk.external_item)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.template.response import TemplateResponse
 from django.urls import path, re_path, reverse
 from django.utils.html import format_html
@@ -19,6 +19,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from curriculum.codes import MAX_GRADE, MIN_GRADE
 from curriculum.models import LearningOutcome
+from curriculum.versions import VersionLabels
 from config.admin_base import ProjectAdmin, ProjectInline
 from tenants.models import School
 from textbooks import admin_alignment, admin_views
@@ -37,6 +38,26 @@ class OwnerFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() in ("global", "school"):
             return queryset.filter(school__isnull=self.value() == "global")
+        return queryset
+
+
+class UpdateAvailableFilter(admin.SimpleListFilter):
+    """Copies whose global textbook is at a newer version than the one they last took over."""
+
+    title = _("update available")
+    parameter_name = "update"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        outdated = Q(global_textbook__isnull=False) & (
+            Q(source_version__isnull=True) | Q(source_version__lt=F("global_textbook__version"))
+        )
+        if self.value() == "yes":
+            return queryset.filter(outdated)
+        if self.value() == "no":
+            return queryset.exclude(outdated)
         return queryset
 
 
@@ -102,8 +123,8 @@ class ChapterInline(ProjectInline, admin.TabularInline):
 class TextbookAdmin(ProjectAdmin):
     menu_order = 60
     # Language is a filter, not a column: the list fits a 1280 px screen.
-    list_display = ["title", "subject", "grade_level", owner, "global_textbook", "chapter_count", "is_active"]
-    list_filter = [OwnerFilter, "subject", "grade_level", "language", "is_active"]
+    list_display = ["title", "subject", "grade_level", owner, "update", "global_textbook", "chapter_count", "is_active"]
+    list_filter = [OwnerFilter, UpdateAvailableFilter, "subject", "grade_level", "language", "is_active"]
     list_select_related = ["subject", "school", "global_textbook"]
     search_fields = ["title", "author", "isbn"]
     # Explicit orderings: a model's default ordering is dropped from annotated (GROUP BY) queries.
@@ -126,6 +147,15 @@ class TextbookAdmin(ProjectAdmin):
     def chapter_count(self, obj):
         return obj.chapter_count
 
+    @admin.display(description=_("update"))
+    def update(self, obj):
+        """For a copy with an update of its global textbook: a link to the review."""
+        source = obj.global_textbook
+        if source is None or (obj.source_version or 0) >= source.version:
+            return None
+        url = reverse("admin:textbooks_textbook_fork_update", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Update available"))
+
     @admin.display(description=_("updates of the global textbook"))
     def source_update(self, obj):
         return admin_views.source_status(obj)
@@ -147,6 +177,7 @@ class TextbookAdmin(ProjectAdmin):
                 name="textbooks_textbook_coverage_export",
             ),
             path("<int:object_id>/source-changes/", view(admin_views.source_changes_view), name="textbooks_textbook_source_changes"),
+            path("<int:object_id>/fork-update/", view(admin_views.fork_update_view), name="textbooks_textbook_fork_update"),
             path("<int:object_id>/align/", view(admin_alignment.alignment_grid_view), name="textbooks_textbook_align"),
             *super().get_urls(),
         ]
@@ -164,8 +195,12 @@ class TextbookAdmin(ProjectAdmin):
         super().save_model(request, obj, form, change)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        # A global textbook's page offers the copy directly (the same action as in the list).
-        context["can_fork"] = obj is not None and obj.is_global and self.has_fork_permission(request)
+        # A global textbook's page offers the copy directly (the same action as in the list), or for
+        # a school that has copied it already, its copy.
+        context["own_copy"] = self._own_copy(request, obj)
+        context["can_fork"] = (
+            obj is not None and obj.is_global and context["own_copy"] is None and self.has_fork_permission(request)
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.action(description=_("Copy the selected global textbooks into a school"), permissions=["fork"])
@@ -185,12 +220,22 @@ class TextbookAdmin(ProjectAdmin):
         }
         return TemplateResponse(request, "admin/textbooks/textbook/fork_into_school.html", context)
 
+    @staticmethod
+    def _own_copy(request, obj):
+        if obj is None or not obj.is_global or request.user.school_id is None:
+            return None
+        return Textbook.objects.filter(global_textbook=obj, school_id=request.user.school_id).first()
+
     def _fork_all(self, request, queryset, school):
         for textbook in queryset:
             try:
                 fork = textbook_fork(textbook=textbook, school=school)
             except (ValidationError, PermissionDenied) as refusal:
                 text = "; ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
+                copy = Textbook.objects.filter(global_textbook=textbook, school=school).first()
+                if copy is not None:  # already copied: lead to the copy
+                    url = reverse("admin:textbooks_textbook_change", args=[copy.pk])
+                    text = format_html('{} <a href="{}">{}</a>', text, url, gettext("Open the copy"))
                 self.message_user(request, text, messages.WARNING)
                 continue
             self.log_addition(request, fork, [{"added": {}}])
@@ -241,8 +286,11 @@ class OutcomeChooser(AutocompleteSelect):
     chosen, so rendering N alignment rows costs no query per row.
     """
 
-    def __init__(self, *args, subject_id, grades, known_outcomes, **kwargs):
-        self.narrowing = {"subject": subject_id, "grade": ",".join(map(str, grades))}
+    def __init__(self, *args, subject_id, grades, known_outcomes, all_versions=False, **kwargs):
+        # The current version of each framework only, unless the user widened the choice (?versions=all).
+        self.narrowing = {
+            "subject": subject_id, "grade": ",".join(map(str, grades)), **({"versions": "all"} if all_versions else {}),
+        }
         self.known_outcomes = known_outcomes
         super().__init__(*args, **kwargs)
 
@@ -299,13 +347,17 @@ class ParagraphOutcomeInline(ProjectInline, admin.TabularInline):
         textbook = obj.chapter.textbook
         outcome = formset.form.base_fields["outcome"]
         # Choices: outcomes of the textbook's subject and grade (or the grades the user widened the
-        # choice to), offered and validated alike; labelled with their whole text.
+        # choice to; offered: of the current versions, unless widened to older ones; validated: any
+        # version), labelled with framework, version and the whole text.
         grades = offered_grades(request, textbook)
-        label = self.admin_site._registry[LearningOutcome].autocomplete_label
+        labels = VersionLabels()
         outcome.widget = OutcomeChooser(
             ParagraphOutcome._meta.get_field("outcome"), self.admin_site,
-            subject_id=textbook.subject_id, grades=grades,
-            known_outcomes={str(outcome.pk): label(outcome) for outcome in LearningOutcome.objects.filter(paragraph_links__paragraph=obj)},
+            subject_id=textbook.subject_id, grades=grades, all_versions=request.GET.get("versions") == "all",
+            known_outcomes={
+                str(outcome.pk): labels.outcome(outcome)
+                for outcome in LearningOutcome.objects.filter(paragraph_links__paragraph=obj)
+            },
         )
         outcome.widget.is_required = True
         outcome.queryset = outcomes_for_paragraph(paragraph=obj, grades=grades)
@@ -384,6 +436,11 @@ class ParagraphAdmin(ProjectAdmin):
     def alignment_count(self, obj):
         return obj.alignment_count
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The alignment chooser offers the current framework versions; a link widens it to older ones.
+        context["all_versions"] = request.GET.get("versions") == "all"
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_inline_instances(self, request, obj=None):
         # Alignments are chosen among the textbook's subject and grade: known once the paragraph exists.
         return super().get_inline_instances(request, obj) if obj is not None else []
@@ -402,7 +459,11 @@ class ParagraphAdmin(ProjectAdmin):
 @admin.register(ParagraphOutcome)
 class ParagraphOutcomeAdmin(ProjectAdmin):
     menu_order = 90
-    list_display = ["outcome_code", "outcome_text", "paragraph", "textbook", "cross_grade", "confidence", "created_by"]
+    # The code has its own column, the creation date is on the History page: the list fits 1280 px.
+    list_display = [
+        "outcome_code", "outcome_text", "framework_version", "paragraph", "textbook", "cross_grade", "confidence",
+        "created_by",
+    ]
     list_filter = [OwnerFilter]
     list_select_related = ["outcome", "paragraph__chapter__textbook", "created_by"]
     search_fields = ["outcome__code", "outcome__title_ru", "paragraph__title"]
@@ -420,6 +481,24 @@ class ParagraphOutcomeAdmin(ProjectAdmin):
         # The code has its own column; a long text is shortened, whole on hover.
         text = obj.outcome.title_ru
         return format_html('<span title="{}">{}</span>', text, text if len(text) <= 100 else f"{text[:99]}…")
+
+    def framework_version(self, obj):  # the list's column is built per request in get_list_display
+        return VersionLabels().framework(obj.outcome.framework_id)
+
+    def get_list_display(self, request):
+        labels = VersionLabels()  # one query for the whole list
+
+        @admin.display(description=_("framework version"), ordering="outcome__framework__code")
+        def framework_version(obj):
+            return labels.framework(obj.outcome.framework_id)
+
+        return [framework_version if name == "framework_version" else name for name in super().get_list_display(request)]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "outcome" and formfield is not None:
+            formfield.label_from_instance = VersionLabels().outcome
+        return formfield
 
     @admin.display(description=_("textbook"), ordering="paragraph__chapter__textbook__title")
     def textbook(self, obj):

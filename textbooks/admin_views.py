@@ -5,7 +5,7 @@ version: thin views over textbooks/coverage.py and textbooks/versions.py, hooked
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -18,7 +18,8 @@ from curriculum.codes import MAX_GRADE, MIN_GRADE
 from curriculum.models import ExternalFramework, Framework
 from textbooks.coverage import coverage_csv, coverage_xlsx, textbook_coverage
 from textbooks.external_coverage import textbook_external_coverage
-from textbooks.models import Textbook
+from textbooks.fork_updates import ALIGNMENTS, CHAPTER_FIELDS, OURS, PARAGRAPH_FIELDS, THEIRS, fork_update_apply, fork_update_review
+from textbooks.models import Chapter, Paragraph, Textbook
 from textbooks.versions import alignments_carry_over, fork_update_info
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -157,8 +158,8 @@ def source_status(textbook: Textbook):
         '<strong>{}</strong> <a href="{}">{}</a>',
         gettext("Update available: the global textbook is at version %(source)s, this copy was made from version %(copied)s.")
         % {"source": source.version, "copied": copied},
-        reverse("admin:textbooks_textbook_source_changes", args=[textbook.pk]),
-        gettext("See what changed"),
+        reverse("admin:textbooks_textbook_fork_update", args=[textbook.pk]),
+        gettext("Review the update"),
     )
 
 
@@ -204,3 +205,91 @@ def carry_over_view(model_admin, request):
         "report": report,
     }
     return TemplateResponse(request, "admin/textbooks/textbook/carry_over.html", context)
+
+
+# Fork updates: the three-way review page of a copy (textbooks/fork_updates.py) ---------------------
+
+def _shown(name, value, codes):
+    """A field's value as text for the review table; None: the side does not have the item."""
+    if name == ALIGNMENTS:
+        rows = sorted((codes.get(outcome, outcome), link["confidence"]) for outcome, link in value.items())
+        return ", ".join(f"{code} ({confidence})" for code, confidence in rows)
+    if isinstance(value, list):
+        return "; ".join(item.get("text", "") if isinstance(item, dict) else str(item) for item in value)
+    return str(value)
+
+
+def _field_label(name, is_chapter):
+    if name == ALIGNMENTS:
+        return gettext("alignments")
+    return (Chapter if is_chapter else Paragraph)._meta.get_field(name).verbose_name
+
+
+def _review_rows(item, codes):
+    """The fields worth showing: those that differ between the sides that have the item, and the
+    filled ones of a side alone (an addition or a removal); the title always."""
+    sides = [item.base, item.theirs, item.ours]
+    present = [side for side in sides if side is not None]
+    names = (*CHAPTER_FIELDS,) if item.is_chapter else (*PARAGRAPH_FIELDS, ALIGNMENTS)
+    rows = []
+    for name in names:
+        values = [side.get(name) for side in present]
+        differs = any(value != values[0] for value in values)
+        if name == "title" or differs or (len(present) < 3 and any(values)):
+            rows.append({
+                "label": _field_label(name, item.is_chapter), "differs": differs,
+                "values": [None if side is None else _shown(name, side.get(name), codes) for side in sides],
+            })
+    return rows
+
+
+def fork_update_view(model_admin, request, object_id):
+    """A copy's update review: paragraph by paragraph the copied version, the global textbook now and
+    the copy now; take changes over (selected or all non-conflicting), decide conflicts, mark reviewed."""
+    textbook = _viewable_textbook(model_admin, request, object_id)
+    can_apply = model_admin.has_change_permission(request, textbook)
+    url = reverse("admin:textbooks_textbook_fork_update", args=[textbook.pk])
+    chosen = {}
+    if request.method == "POST":
+        if not can_apply:
+            raise PermissionDenied
+        chosen = {key: THEIRS for key in request.POST.getlist("take")}
+        chosen |= {
+            name.removeprefix("decide-"): value
+            for name, value in request.POST.items() if name.startswith("decide-") and value in (THEIRS, OURS)
+        }
+        action = request.POST.get("action")
+        try:
+            report = fork_update_apply(
+                fork=textbook, decisions=chosen, take_all_non_conflicting=action == "all",
+                mark_reviewed=action == "reviewed", source_version=_int_or_none(request.POST.get("source_version")),
+            )
+        except (ValidationError, PermissionDenied) as refusal:
+            text = "; ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
+            model_admin.message_user(request, text, messages.ERROR)
+        else:
+            summary = gettext("%(taken)s taken over from the global textbook, %(kept)s kept as in this copy, %(pending)s still to decide.") % {
+                "taken": report.taken, "kept": report.kept, "pending": report.pending,
+            }
+            if report.reviewed:
+                summary += " " + gettext("This copy is up to date with the global textbook.")
+            model_admin.log_change(request, textbook, [{"changed": {"fields": [gettext("update of the global textbook")]}}])
+            model_admin.message_user(request, summary, messages.SUCCESS)
+            return HttpResponseRedirect(url)
+    review = fork_update_review(fork=textbook)
+    items = []
+    if review is not None:
+        items = [
+            {"item": item, "rows": _review_rows(item, review.outcome_codes), "choice": chosen.get(item.key)}
+            for item in review.pending
+        ]
+    context = _context(
+        model_admin, request, textbook, gettext("Update of the global textbook: %(textbook)s") % {"textbook": textbook},
+        review=review, items=items, can_apply=can_apply, action_url=url,
+        local_only=[item for item in review.items if item.status == "local"] if review else [],
+    )
+    return TemplateResponse(request, "admin/textbooks/textbook/fork_update.html", context)
+
+
+def _int_or_none(value):
+    return int(value) if value and value.isascii() and value.isdigit() else None

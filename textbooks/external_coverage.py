@@ -17,7 +17,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from curriculum.models import Crosswalk, ExternalFramework, ExternalItem
+from curriculum.external import external_tree
+from curriculum.models import Crosswalk, ExternalFramework
 from tenants.context import TenantContext
 from textbooks.coverage import ParagraphRef, Teaching, _min_confidence, share
 from textbooks.models import ExternalAlignment, Paragraph, ParagraphOutcome, Textbook
@@ -93,27 +94,20 @@ class ExternalCoverage:
 
 
 def _tree(framework: ExternalFramework) -> list[ItemCoverage]:
-    """Current items in package order under their parents (sequence number first, as CASE says)."""
-    rows = list(
-        ExternalItem.objects.filter(framework=framework, is_deprecated=False)
-        .order_by("position")
-        .values_list("id", "parent_id", "human_coding_scheme", "abbreviated_statement", "full_statement", "sequence_number", "position")
-    )
-    children: dict[int | None, list] = {}
-    known = {row[0] for row in rows}
-    for row in rows:
-        parent = row[1] if row[1] in known else None
-        children.setdefault(parent, []).append(row)
-    for siblings in children.values():
-        siblings.sort(key=lambda row: (row[5] is None, row[5] or 0, row[6]))
+    """Current items depth first, in the order the framework's tree page shows them (curriculum)."""
     ordered: list[ItemCoverage] = []
-    stack = [(row, 0) for row in reversed(children.get(None, []))]
-    while stack:  # depth first, without recursion (external trees can be deep)
-        (item_id, _parent, code, abbreviated, full, _sequence, _position), depth = stack.pop()
+    stack = [(node, 0) for node in reversed(external_tree(framework=framework))]
+    while stack:  # without recursion: external trees can be deep
+        node, depth = stack.pop()
+        item = node["item"]
+        if item.is_deprecated:
+            continue
+        current_children = [child for child in node["children"] if not child["item"].is_deprecated]
         ordered.append(ItemCoverage(
-            id=item_id, code=code, statement=full or abbreviated, depth=depth, is_leaf=item_id not in children,
+            id=item.pk, code=item.human_coding_scheme, statement=item.full_statement or item.abbreviated_statement,
+            depth=depth, is_leaf=not current_children,
         ))
-        stack.extend((row, depth + 1) for row in reversed(children.get(item_id, [])))
+        stack.extend((child, depth + 1) for child in reversed(current_children))
     return ordered
 
 

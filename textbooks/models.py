@@ -99,9 +99,15 @@ class Textbook(models.Model):
         verbose_name=_("forked from"),
     )
     source_version = models.PositiveIntegerField(_("source version"), null=True, blank=True)
+    # For a fork: the global textbook's content as this copy last took it over (at the copy, then
+    # per chapter/paragraph at each applied update): the base of the three-way comparison
+    # (textbooks/fork_updates.py). Written by the database function textbook_content()
+    # (textbooks/migrations/0006_fork_updates); null: not known (a copy made before it was recorded).
+    source_snapshot = models.JSONField(_("copied content"), null=True, blank=True, editable=False)
     # Set by the database: when the textbook was created, then when its content (chapters,
     # paragraphs) last raised its version (textbooks/migrations/0003).
     content_updated_at = models.DateTimeField(_("content updated at"), db_default=Now(), editable=False)
+    # Set by the database whenever the school edits its copy (textbooks/migrations/0006_fork_updates).
     is_customized = models.BooleanField(_("customized"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

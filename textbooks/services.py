@@ -1,5 +1,6 @@
 """Writes on textbook content (services: keyword-only arguments, one transaction each)."""
 
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,16 +12,28 @@ from database_errors import user_errors_from_database
 from textbooks.models import Paragraph, ParagraphOutcome, Textbook
 
 # Set-based copy of a global textbook into a school: five statements whatever the textbook's size.
-# Chapters are matched old -> new by (textbook, number), paragraphs by (chapter, number): both unique.
+# The copy keeps the source's content as copied (source_snapshot: the base of later fork updates,
+# textbooks/fork_updates.py). Chapters are matched old -> new by (textbook, number), paragraphs by (chapter, number): both unique.
 _FORK_TEXTBOOK = """
     INSERT INTO textbooks (school_id, subject_id, title, grade_level, language, author, publisher, year, isbn,
-                           version, global_textbook_id, source_version, is_customized, is_active,
+                           version, global_textbook_id, source_version, source_snapshot, is_customized, is_active,
                            created_at, updated_at)
     SELECT %(school)s, subject_id, title, grade_level, language, author, publisher, year, isbn,
-           1, id, version, false, is_active, now(), now()
+           1, id, version, textbook_content(id), false, is_active, now(), now()
     FROM textbooks WHERE id = %(source)s AND school_id IS NULL
     RETURNING id
 """
+# Writes on a copy made for the school by the fork and update services are no school edit: they
+# do not set "customised" (the triggers of textbooks/migrations/0006_fork_updates read this setting).
+FORK_SYNC_SETTING = "app.fork_sync"
+
+
+@contextmanager
+def fork_sync(cursor, fork_id):
+    """Within a transaction: writes on `fork_id` in the block do not mark it customised."""
+    cursor.execute("SELECT set_config(%s, %s, true)", [FORK_SYNC_SETTING, str(fork_id)])
+    yield
+    cursor.execute("SELECT set_config(%s, '', true)", [FORK_SYNC_SETTING])
 _FORK_CHAPTERS = """
     INSERT INTO chapters (textbook_id, school_id, number, title, description, sort_order)
     SELECT %(fork)s, %(school)s, number, title, description, sort_order
@@ -92,10 +105,11 @@ def textbook_fork(*, textbook: Textbook, school) -> Textbook:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_FORK_TEXTBOOK, params)
             (params["fork"],) = cursor.fetchone()
-            cursor.execute(_FORK_CHAPTERS, params)
-            cursor.execute(_FORK_PARAGRAPHS, params)
-            cursor.execute(_FORK_ALIGNMENTS, params)
-            cursor.execute(_FORK_EXTERNAL_ALIGNMENTS, params)
+            with fork_sync(cursor, params["fork"]):
+                cursor.execute(_FORK_CHAPTERS, params)
+                cursor.execute(_FORK_PARAGRAPHS, params)
+                cursor.execute(_FORK_ALIGNMENTS, params)
+                cursor.execute(_FORK_EXTERNAL_ALIGNMENTS, params)
     except IntegrityError as error:
         # Two forks of the same textbook racing: the unique constraint decides.
         if "textbooks_one_fork_per_school" in str(error):

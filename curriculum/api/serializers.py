@@ -1,10 +1,46 @@
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apikit.fields import ModelSerializer
 from curriculum.codes import SUBJECT_CODE
 from curriculum.models import Crosswalk, ExternalItem, Framework, LearningOutcome, Section, Subject, Subsection
+from curriculum.versions import VersionLabels
+
+
+class FrameworkVersionSerializer(serializers.Serializer):
+    """Which version of its framework a row belongs to (for the OpenAPI schema of FrameworkVersionField)."""
+
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    number = serializers.IntegerField(help_text=_("1 for the first version, 2 for the next one..."))
+    label = serializers.CharField(help_text=_("Subject, year and version, e.g. “История Казахстана (2022, v2)”."))
+    is_current = serializers.BooleanField(help_text=_("No newer version supersedes it."))
+    superseded_by = serializers.IntegerField(allow_null=True, help_text=_("The next version's id (null if current)."))
+    current_version = serializers.IntegerField(help_text=_("The id of the newest version of this framework."))
+
+
+def version_of(framework_id, labels) -> dict:
+    version = labels[framework_id]
+    return {
+        "id": version.id, "code": version.code, "number": version.number, "label": version.label,
+        "is_current": not version.is_superseded, "superseded_by": version.next_id, "current_version": version.current_id,
+    }
+
+
+@extend_schema_field(FrameworkVersionSerializer)
+class FrameworkVersionField(serializers.Field):
+    """A framework id shown as its version (one query per response: the labels are shared)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, framework_id):
+        root = self.root
+        if not hasattr(root, "_version_labels"):
+            root._version_labels = VersionLabels()
+        return version_of(framework_id, root._version_labels)
 
 
 class SubjectSerializer(ModelSerializer):
@@ -22,7 +58,10 @@ class FrameworkSerializer(ModelSerializer):
         fields = [
             "id", "code", "subject", "title_ru", "title_kz", "document_type", "order_number", "order_date",
             "ministry_ru", "ministry_kz", "appendix_number", "amendments", "valid_from", "valid_to", "is_active",
+            "version",
         ]
+
+    version = FrameworkVersionField(source="pk")
 
 
 class SectionSerializer(ModelSerializer):
@@ -44,12 +83,13 @@ class SubsectionSerializer(ModelSerializer):
 
 class LearningOutcomeSerializer(ModelSerializer):
     section = serializers.IntegerField(source="subsection.section_id", read_only=True)
+    framework_version = FrameworkVersionField(source="framework_id")
 
     class Meta:
         model = LearningOutcome
         fields = [
-            "id", "framework", "section", "subsection", "grade", "code", "title_ru", "title_kz", "description_ru",
-            "description_kz", "cognitive_level", "display_order", "is_sample", "is_active",
+            "id", "framework", "framework_version", "section", "subsection", "grade", "code", "title_ru", "title_kz",
+            "description_ru", "description_kz", "cognitive_level", "display_order", "is_sample", "is_active",
         ]
 
 
@@ -104,10 +144,46 @@ class StructureSectionSerializer(ModelSerializer):
 
 class FrameworkStructureSerializer(FrameworkSerializer):
     subject = SubjectSerializer(read_only=True)
+    version = None
     sections = StructureSectionSerializer(many=True, read_only=True)
 
     class Meta(FrameworkSerializer.Meta):
-        fields = [*FrameworkSerializer.Meta.fields, "sections"]
+        # The version is in the framework's own answer: the tree reads the tree only (tests/test_api_queries.py).
+        fields = [*(name for name in FrameworkSerializer.Meta.fields if name != "version"), "sections"]
+
+
+# Version comparison (curriculum.versions.version_compare).
+
+class ComparedOutcomeSerializer(ModelSerializer):
+    class Meta:
+        model = LearningOutcome
+        fields = ["id", "code", "grade", "title_ru", "title_kz"]
+
+
+class OutcomeChangeSerializer(serializers.Serializer):
+    old = ComparedOutcomeSerializer()
+    new = ComparedOutcomeSerializer()
+    kinds = serializers.ListField(child=serializers.ChoiceField(["changed", "renumbered"]))
+
+
+class VersionCountsSerializer(serializers.Serializer):
+    added = serializers.IntegerField()
+    removed = serializers.IntegerField()
+    changed = serializers.IntegerField()
+    renumbered = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class VersionComparisonSerializer(serializers.Serializer):
+    """Outcomes added, removed, changed (text) and renumbered from the older version to the newer."""
+
+    old = FrameworkVersionField(source="old.pk")
+    new = FrameworkVersionField(source="new.pk")
+    counts = VersionCountsSerializer()
+    added = ComparedOutcomeSerializer(many=True)
+    removed = ComparedOutcomeSerializer(many=True)
+    changed = OutcomeChangeSerializer(many=True)
+    renumbered = OutcomeChangeSerializer(many=True)
 
 
 class CrosswalkSerializer(ModelSerializer):

@@ -2,19 +2,22 @@
 (through curriculum.services; roles: config/roles.py)."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from apikit.views import ApiViewSet
+from config.history import ADDITION, history_record, history_record_change, snapshot
 from config.roles import CHANGE, VIEW
 from curriculum.api import filters, serializers
 from curriculum.external import crosswalk_create, crosswalk_delete, crosswalk_update
 from curriculum.models import Crosswalk, Framework, LearningOutcome, Section, Subject, Subsection
 from curriculum.selectors import framework_structure, learning_outcome_list
 from curriculum.services import goso_item_create, goso_item_deactivate, goso_item_update
+from curriculum.versions import version_compare
 
 
 class GosoViewSet(
@@ -26,16 +29,23 @@ class GosoViewSet(
     role_actions = {"deactivate": CHANGE, "structure": VIEW}  # who may: config/roles.py
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    # Changes through the API appear in the admin's History like the admin's own (config/history.py).
     def perform_create(self, serializer):
         serializer.instance = goso_item_create(model=self.get_queryset().model, **serializer.validated_data)
+        history_record(user=self.request.user, obj=serializer.instance, action=ADDITION)
 
     def perform_update(self, serializer):
+        before = snapshot(serializer.instance)
         serializer.instance = goso_item_update(item=serializer.instance, **serializer.validated_data)
+        history_record_change(user=self.request.user, obj=serializer.instance, before=before)
 
     @extend_schema(request=None, summary=_("Deactivate (never deletes; PATCH is_active=true restores)"))
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
-        item = goso_item_deactivate(item=self.get_object())
+        item = self.get_object()
+        before = snapshot(item)
+        item = goso_item_deactivate(item=item)
+        history_record_change(user=request.user, obj=item, before=before)
         return Response(self.get_serializer(item).data)
 
 
@@ -55,6 +65,23 @@ class FrameworkViewSet(GosoViewSet):
     queryset = Framework.objects.filter(deleted_at__isnull=True).order_by("subject_id", "code")
     serializer_class = serializers.FrameworkSerializer
     filterset_class = filters.FrameworkFilter
+    role_actions = {**GosoViewSet.role_actions, "compare": VIEW}
+
+    @extend_schema(
+        parameters=[OpenApiParameter(
+            "with", int, required=True, description=_("The id of another version of the same framework."),
+        )],
+        responses=serializers.VersionComparisonSerializer,
+        summary=_("Compare two versions of a framework: outcomes added, removed, changed and renumbered"),
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def compare(self, request, pk=None):
+        framework = self.get_object()
+        other = request.query_params.get("with", "")
+        if not other.isdigit():
+            raise ValidationError({"with": [_("Give the id of another version of this framework.")]})
+        comparison = version_compare(old=framework, new=get_object_or_404(self.get_queryset(), pk=int(other)))
+        return Response(serializers.VersionComparisonSerializer(comparison).data)
 
     @extend_schema(
         responses=serializers.FrameworkStructureSerializer,

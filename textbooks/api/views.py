@@ -5,6 +5,8 @@ a query string only narrows that. Another school's row is a 404 (its existence m
 global row a school may read but not change is a 403. Writes go through textbooks.services.
 """
 
+import copy
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -16,6 +18,7 @@ from rest_framework.response import Response
 from apikit.errors import ErrorSerializer
 from apikit.schema import ERROR_DESCRIPTIONS
 from apikit.views import ApiViewSet
+from config.history import ADDITION, CHANGE, DELETION, history_record, history_record_change, set_change, snapshot
 from config.roles import ALIGN, FORK
 from curriculum.models import LearningOutcome
 from textbooks import selectors, services
@@ -98,8 +101,13 @@ class ParagraphOutcomesViewSet(mixins.ListModelMixin, ApiViewSet):
         paragraph = self.get_object()
         body = serializers.AlignmentsReplaceSerializer(data=request.data, context={"paragraph": paragraph})
         body.is_valid(raise_exception=True)
+        before = [alignment.outcome.code for alignment in selectors.paragraph_alignments(context=self.tenant_context, paragraph=paragraph)]
         services.alignments_replace(paragraph=paragraph, items=body.validated_data["alignments"], created_by=request.user)
         alignments = selectors.paragraph_alignments(context=self.tenant_context, paragraph=paragraph)
+        # The paragraph's History shows the set of outcome codes before and after.
+        after = [item["outcome"].code for item in body.validated_data["alignments"]]
+        if values := set_change(name="learning outcomes", before=before, after=after):
+            history_record(user=request.user, obj=paragraph, action=CHANGE, values=values)
         return Response(serializers.ParagraphAlignmentsSerializer({"alignments": alignments}).data)
 
 
@@ -140,14 +148,19 @@ class AlignmentViewSet(
         paragraph = get_object_or_404(selectors.paragraph_list(context=self.tenant_context), pk=fields.pop("paragraph"))
         alignment = services.alignment_create(paragraph=paragraph, created_by=request.user, **fields)
         alignment.refresh_from_db(fields=["school"])  # the database copies it from the paragraph
+        history_record(user=request.user, obj=alignment, action=ADDITION)  # the admin's History shows it
         return Response(self.get_serializer(alignment).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         alignment = self.get_object()
         body = serializers.AlignmentUpdateSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
+        before = snapshot(alignment)
         alignment = services.alignment_update(alignment=alignment, **body.validated_data)
+        history_record_change(user=request.user, obj=alignment, before=before)
         return Response(self.get_serializer(alignment).data)
 
     def perform_destroy(self, instance):
+        deleted = copy.copy(instance)  # its id and name for the log, once the row is gone
         services.alignment_delete(alignment=instance)
+        history_record(user=self.request.user, obj=deleted, action=DELETION)

@@ -1,0 +1,437 @@
+"""Fork updates, three-way: what changed in the global textbook since a school's copy took it over,
+what the school changed in its copy, and taking the global changes over selectively or all at once.
+
+The three sides of each chapter ("3") and paragraph ("3.2"), matched by number:
+- base: the global content as the copy last took it over (textbooks.source_snapshot: written at the
+  copy, then per chapter/paragraph by each apply);
+- theirs: the global textbook now; ours: the copy now.
+All three come from the database function textbook_content() (textbooks/migrations/0006_fork_updates), so they
+have the same shape. Whatever differs between base and theirs is pending until decided: take theirs,
+or keep ours (the base then moves to theirs, so the change is not offered again). A paragraph or
+chapter the school changed itself, where the global one changed differently, is a conflict: only an
+explicit decision resolves it, never "take all".
+
+Alignments of a paragraph taken over follow the global ones per outcome only where the school left
+the alignment as copied (still absent, or the same confidence, anchor and notes as in the base); an
+alignment the school added, changed or removed stays as the school has it.
+
+Services take keyword-only arguments and apply in one transaction; row-level security lets a school
+lock and write only its own copy.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, models, transaction
+from django.db.models import Func
+from django.utils.translation import gettext as _, gettext_lazy
+
+from curriculum.models import LearningOutcome
+from database_errors import user_errors_from_database
+from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
+from textbooks.services import fork_sync
+
+ALIGNMENTS = "alignments"
+CHAPTER_FIELDS = ("title", "description", "sort_order")
+PARAGRAPH_FIELDS = (
+    "title", "content", "summary", "learning_objective", "lesson_objective", "key_terms", "questions", "sort_order",
+)
+ALIGNMENT_FIELDS = ("confidence", "anchor", "notes")
+
+THEIRS, OURS = "theirs", "ours"
+KEY = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})?", re.ASCII)
+
+
+class Status(models.TextChoices):
+    UNCHANGED = "unchanged", gettext_lazy("unchanged")
+    LOCAL = "local", gettext_lazy("changed in this copy only")
+    ADDED = "added", gettext_lazy("added in the global textbook")
+    CHANGED = "changed", gettext_lazy("changed in the global textbook")
+    REMOVED = "removed", gettext_lazy("removed from the global textbook")
+    SAME = "same", gettext_lazy("changed alike in both")
+    CONFLICT = "conflict", gettext_lazy("conflict: changed in both")
+
+
+PENDING = frozenset({Status.ADDED, Status.CHANGED, Status.REMOVED, Status.SAME, Status.CONFLICT})
+
+
+class TextbookContent(Func):
+    function = "textbook_content"
+    output_field = models.JSONField()
+
+
+def item_key(chapter: int, paragraph: int | None = None) -> str:
+    return str(chapter) if paragraph is None else f"{chapter}.{paragraph}"
+
+
+def parse_key(key: str) -> tuple[int, int | None]:
+    chapter, _dot, paragraph = key.partition(".")
+    return int(chapter), int(paragraph) if paragraph else None
+
+
+def item_label(key: str) -> str:
+    chapter, paragraph = parse_key(key)
+    if paragraph is None:
+        return _("chapter %(chapter)s") % {"chapter": chapter}
+    return _("paragraph %(paragraph)s of chapter %(chapter)s") % {"chapter": chapter, "paragraph": paragraph}
+
+
+def _order(key: str):
+    chapter, paragraph = parse_key(key)
+    return chapter, -1 if paragraph is None else paragraph
+
+
+def _fields(entry):
+    return None if entry is None else {name: value for name, value in entry.items() if name != ALIGNMENTS}
+
+
+def _differing(one, other) -> tuple[str, ...]:
+    if one is None or other is None:
+        return ()
+    names = [name for name in (*CHAPTER_FIELDS, *PARAGRAPH_FIELDS, ALIGNMENTS) if name in one or name in other]
+    return tuple(dict.fromkeys(name for name in names if one.get(name) != other.get(name)))
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    status: str
+    base: dict | None
+    theirs: dict | None
+    ours: dict | None
+
+    @property
+    def chapter_number(self) -> int:
+        return parse_key(self.key)[0]
+
+    @property
+    def paragraph_number(self) -> int | None:
+        return parse_key(self.key)[1]
+
+    @property
+    def is_chapter(self) -> bool:
+        return self.paragraph_number is None
+
+    @property
+    def title(self) -> str:
+        return (self.ours or self.theirs or self.base)["title"]
+
+    @property
+    def label(self) -> str:
+        return item_label(self.key)
+
+    @property
+    def pending(self) -> bool:
+        return self.status in PENDING
+
+    @property
+    def conflict(self) -> bool:
+        return self.status == Status.CONFLICT
+
+    @property
+    def status_label(self) -> str:
+        return Status(self.status).label
+
+    @property
+    def upstream_fields(self) -> tuple[str, ...]:
+        """What the global textbook changed since the copy took it over."""
+        return _differing(self.base, self.theirs)
+
+    @property
+    def local_fields(self) -> tuple[str, ...]:
+        """What the school changed in its copy since."""
+        return _differing(self.base, self.ours)
+
+
+@dataclass
+class ForkReview:
+    fork: Textbook
+    source: Textbook
+    base_known: bool
+    items: list[Item]
+    outcome_codes: dict[str, str] = field(default_factory=dict)  # outcome id (text) -> code, for display
+
+    @property
+    def pending(self) -> list[Item]:
+        return [item for item in self.items if item.pending]
+
+    @property
+    def changes(self) -> list[Item]:
+        """Every chapter and paragraph that differs on some side."""
+        return [item for item in self.items if item.status != Status.UNCHANGED]
+
+    @property
+    def conflicts(self) -> list[Item]:
+        return [item for item in self.items if item.conflict]
+
+    @property
+    def available(self) -> bool:
+        """Something to take over or to mark reviewed."""
+        return bool(self.pending) or (self.fork.source_version or 0) < self.source.version
+
+
+def _status(base, theirs, ours, *, base_known: bool) -> str:
+    if not base_known:
+        return Status.UNCHANGED if theirs == ours else Status.CONFLICT
+    if base == theirs:
+        return Status.UNCHANGED if ours == base else Status.LOCAL
+    if base is None:  # added in the global textbook
+        if ours is None:
+            return Status.ADDED
+        return Status.SAME if _fields(ours) == _fields(theirs) else Status.CONFLICT
+    if theirs is None:  # removed from it
+        if ours is None:
+            return Status.SAME
+        return Status.REMOVED if ours == base else Status.CONFLICT
+    if ours is None:  # changed there, removed here
+        return Status.CONFLICT
+    if _fields(ours) == _fields(base):
+        return Status.CHANGED
+    return Status.SAME if _fields(ours) == _fields(theirs) else Status.CONFLICT
+
+
+def fork_update_review(*, fork: Textbook) -> ForkReview | None:
+    """The three-way comparison of a school's copy with the global textbook it was copied from; None
+    for a textbook that is not a copy of a (still visible) global textbook. Two queries."""
+    if fork.global_textbook_id is None:
+        return None
+    rows = {row.pk: row for row in Textbook.objects.filter(pk__in=[fork.pk, fork.global_textbook_id]).annotate(content=TextbookContent("id"))}
+    if fork.pk not in rows or fork.global_textbook_id not in rows:
+        return None
+    fork, source = rows[fork.pk], rows[fork.global_textbook_id]
+    base_known = fork.source_snapshot is not None
+    base, theirs, ours = fork.source_snapshot or {}, source.content, fork.content
+    statuses = {
+        key: _status(base.get(key), theirs.get(key), ours.get(key), base_known=base_known)
+        for key in base.keys() | theirs.keys() | ours.keys()
+    }
+    for key, status in statuses.items():
+        # Removing a chapter removes its paragraphs: a conflict unless each of ours goes as well.
+        if status == Status.REMOVED and parse_key(key)[1] is None:
+            inside = [other for other in ours if other.startswith(f"{key}.")]
+            if any(statuses[other] != Status.REMOVED for other in inside):
+                statuses[key] = Status.CONFLICT
+    items = [Item(key, statuses[key], base.get(key), theirs.get(key), ours.get(key)) for key in sorted(statuses, key=_order)]
+    outcome_ids = {
+        outcome for item in items for side in (item.base, item.theirs, item.ours) if side for outcome in side.get(ALIGNMENTS, {})
+    }
+    codes = dict(LearningOutcome.objects.filter(pk__in=outcome_ids).values_list("pk", "code")) if outcome_ids else {}
+    return ForkReview(
+        fork=fork, source=source, base_known=base_known, items=items,
+        outcome_codes={str(pk): code for pk, code in codes.items()},
+    )
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    taken: int  # chapters and paragraphs taken over from the global textbook
+    kept: int  # pending changes decided "keep ours"
+    pending: int  # changes still to decide
+    reviewed: bool  # the copy's base is the global textbook now (source_version moved)
+
+
+def _labels(keys) -> str:
+    return ", ".join(item_label(key) for key in sorted(keys, key=_order))
+
+
+def _normalise(decisions) -> dict[str, str]:
+    """{key or (chapter, paragraph): "theirs" | "ours"} -> {key: decision}."""
+    chosen = {}
+    for key, decision in (decisions or {}).items():
+        if isinstance(key, tuple):
+            key = item_key(*key)
+        if not KEY.fullmatch(str(key)):
+            raise ValidationError(
+                _("There is no pending change of the global textbook for: %(items)s.") % {"items": str(key)[:50]},
+                code="unknown_item",
+            )
+        if decision not in (THEIRS, OURS):
+            raise ValidationError(
+                _("Decide with “theirs” (take the global version) or “ours” (keep this copy's): %(item)s.")
+                % {"item": item_label(key)},
+                code="invalid_decision",
+            )
+        chosen[key] = decision
+    return chosen
+
+
+def _decide(review: ForkReview, decisions, *, take_all_non_conflicting: bool, mark_reviewed: bool) -> dict[str, str]:
+    pending = {item.key: item for item in review.pending}
+    chosen = _normalise(decisions)
+    if unknown := set(chosen) - set(pending):
+        raise ValidationError(
+            _("There is no pending change of the global textbook for: %(items)s.") % {"items": _labels(unknown)},
+            code="unknown_item",
+        )
+    if take_all_non_conflicting:
+        chosen |= {key: THEIRS for key, item in pending.items() if not item.conflict and key not in chosen}
+    # Taking a chapter's removal removes its paragraphs with it.
+    for key, decision in list(chosen.items()):
+        if decision == THEIRS and pending[key].is_chapter and pending[key].theirs is None:
+            inside = [other for other in pending if other.startswith(f"{key}.")]
+            if kept := [other for other in inside if chosen.get(other) == OURS]:
+                raise ValidationError(
+                    _("Decide alike a chapter removed in the global textbook and its paragraphs: %(chapter)s taken over, %(items)s kept.")
+                    % {"chapter": item_label(key), "items": _labels(kept)},
+                    code="inconsistent_decisions",
+                )
+            chosen |= {other: THEIRS for other in inside}
+    undecided = [key for key in pending if key not in chosen]
+    if mark_reviewed:
+        if conflicts := [key for key in undecided if pending[key].conflict]:
+            raise ValidationError(
+                _("Decide each conflict before marking the update reviewed: %(items)s.") % {"items": _labels(conflicts)},
+                code="undecided_conflict",
+            )
+        chosen |= {key: OURS for key in undecided}
+    elif undecided and not review.base_known and chosen:
+        raise ValidationError(
+            _("This copy was made before copied versions were recorded: decide every difference at once (%(items)s).")
+            % {"items": _labels(undecided)},
+            code="undecided_conflict",
+        )
+    # A paragraph taken over needs its chapter in the copy.
+    our_chapters = {item.key for item in review.items if item.is_chapter and item.ours is not None}
+    for key, decision in chosen.items():
+        item = pending[key]
+        chapter = str(item.chapter_number)
+        if decision == THEIRS and item.paragraph_number is not None and item.theirs is not None and item.ours is None:
+            if chapter not in our_chapters and chosen.get(chapter) != THEIRS:
+                raise ValidationError(
+                    _("A paragraph cannot be taken over without its chapter; take both: %(item)s, %(chapter)s.")
+                    % {"item": item_label(key), "chapter": item_label(chapter)},
+                    code="missing_chapter",
+                )
+    return chosen
+
+
+def _merged_alignments(item: Item, *, base_known: bool) -> dict[str, dict]:
+    """Per outcome: the global alignment where the school left it as copied, else the school's."""
+    ours = (item.ours or {}).get(ALIGNMENTS, {})
+    base = (item.base or {}).get(ALIGNMENTS, {}) if base_known else ours
+    theirs = item.theirs.get(ALIGNMENTS, {})
+    merged = {}
+    for outcome in base.keys() | theirs.keys() | ours.keys():
+        value = theirs.get(outcome) if ours.get(outcome) == base.get(outcome) else ours.get(outcome)
+        if value is not None:
+            merged[outcome] = value
+    return merged
+
+
+def _write(review: ForkReview, taken: list[Item]) -> None:
+    """Make the copy's chapters, paragraphs and alignments of `taken` the global ones (set-based:
+    a few statements whatever their number)."""
+    fork = review.fork
+    chapter_ids = dict(Chapter.objects.filter(textbook=fork).values_list("number", "pk"))
+    paragraph_ids = {
+        item_key(chapter, number): pk
+        for chapter, number, pk in Paragraph.objects.filter(chapter__textbook=fork).values_list("chapter__number", "number", "pk")
+    }
+    removed_chapters = [item.key for item in taken if item.is_chapter and item.theirs is None and item.ours is not None]
+    Chapter.objects.filter(pk__in=[chapter_ids[parse_key(key)[0]] for key in removed_chapters]).delete()
+    Paragraph.objects.filter(pk__in=[
+        paragraph_ids[item.key] for item in taken
+        if not item.is_chapter and item.theirs is None and item.ours is not None and str(item.chapter_number) not in removed_chapters
+    ]).delete()
+
+    kept = [item for item in taken if item.theirs is not None]
+    for model, items, ids, names in (
+        (Chapter, [item for item in kept if item.is_chapter], chapter_ids, CHAPTER_FIELDS),
+        (Paragraph, [item for item in kept if not item.is_chapter], paragraph_ids, PARAGRAPH_FIELDS),
+    ):
+        new, changed = [], []
+        for item in items:
+            values = {name: item.theirs[name] for name in names}
+            if item.ours is None and model is Chapter:
+                new.append((item, Chapter(textbook_id=fork.pk, number=item.chapter_number, **values)))
+            elif item.ours is None:
+                chapter = chapter_ids[item.chapter_number]
+                new.append((item, Paragraph(chapter_id=chapter, number=item.paragraph_number, **values)))
+            elif _fields(item.ours) != values:
+                changed.append(model(pk=ids[item.chapter_number if model is Chapter else item.key], **values))
+        model.objects.bulk_create([row for _item, row in new])
+        if changed:
+            model.objects.bulk_update(changed, names)
+        for item, row in new:
+            if model is Chapter:
+                chapter_ids[item.chapter_number] = row.pk
+            else:
+                paragraph_ids[item.key] = row.pk
+
+    targets = {
+        paragraph_ids[item.key]: _merged_alignments(item, base_known=review.base_known)
+        for item in kept if not item.is_chapter
+    }
+    current = {
+        (link.paragraph_id, str(link.outcome_id)): link
+        for link in ParagraphOutcome.objects.filter(paragraph_id__in=targets)
+    }
+    wanted = {(paragraph, outcome): values for paragraph, merged in targets.items() for outcome, values in merged.items()}
+    ParagraphOutcome.objects.filter(pk__in=[link.pk for pair, link in current.items() if pair not in wanted]).delete()
+    new, changed = [], []
+    for (paragraph, outcome), values in wanted.items():
+        fields = {"confidence": Decimal(values["confidence"]), "anchor": values["anchor"], "notes": values["notes"]}
+        link = current.get((paragraph, outcome))
+        if link is None:
+            new.append(ParagraphOutcome(paragraph_id=paragraph, outcome_id=int(outcome), **fields))
+        elif any(getattr(link, name) != value for name, value in fields.items()):
+            changed.append(ParagraphOutcome(pk=link.pk, **fields))
+    ParagraphOutcome.objects.bulk_create(new)
+    if changed:
+        ParagraphOutcome.objects.bulk_update(changed, list(ALIGNMENT_FIELDS))
+
+
+def fork_update_apply(
+    *, fork: Textbook, decisions: Mapping | None = None, take_all_non_conflicting: bool = False,
+    mark_reviewed: bool = False, source_version: int | None = None,
+) -> ApplyReport:
+    """Apply decisions on the pending changes of the global textbook to a school's copy, in one
+    transaction.
+
+    `decisions`: {"3.2" or (3, 2) (chapter 3 itself: "3" or (3, None)): "theirs" | "ours"}.
+    `take_all_non_conflicting`: take every pending change that is not a conflict (as well).
+    `mark_reviewed`: keep the copy's version of everything left undecided; every conflict must be
+    decided. `source_version`: the global version the decisions were made on; if it moved meanwhile
+    nothing is applied (the user reviews again).
+    """
+    with user_errors_from_database(), transaction.atomic(), connection.cursor() as cursor:
+        # Row-level security lets a school lock (and so update) only its own copy.
+        if not Textbook.objects.select_for_update().filter(pk=fork.pk).values_list("pk"):
+            raise PermissionDenied(_("You can update only your own school's copies."))
+        review = fork_update_review(fork=fork)
+        if review is None:
+            raise ValidationError(_("This textbook is not a copy of a global textbook."), code="not_a_copy")
+        if source_version is not None and source_version != review.source.version:
+            raise ValidationError(
+                _("The global textbook changed while you were reviewing it (now version %(version)s): please review again.")
+                % {"version": review.source.version},
+                code="source_changed",
+            )
+        chosen = _decide(review, decisions, take_all_non_conflicting=take_all_non_conflicting, mark_reviewed=mark_reviewed)
+        pending = {item.key: item for item in review.pending}
+        with fork_sync(cursor, fork.pk):
+            _write(review, [pending[key] for key, decision in chosen.items() if decision == THEIRS])
+        # The base moves to the global version of every decided chapter and paragraph.
+        theirs = review.source.content
+        if review.base_known:
+            snapshot = dict(review.fork.source_snapshot)
+            for key in chosen:
+                if key in theirs:
+                    snapshot[key] = theirs[key]
+                else:
+                    snapshot.pop(key, None)
+        else:  # all decided at once (_decide), or nothing decided: still unknown
+            snapshot = dict(theirs) if len(chosen) == len(pending) else None
+        reviewed = snapshot == theirs
+        changes = {"source_snapshot": snapshot}
+        if reviewed:
+            changes["source_version"] = review.source.version
+        Textbook.objects.filter(pk=fork.pk).update(**changes)
+    return ApplyReport(
+        taken=sum(decision == THEIRS for decision in chosen.values()),
+        kept=sum(decision == OURS for decision in chosen.values()),
+        pending=len(pending) - len(chosen), reviewed=reviewed,
+    )
