@@ -222,7 +222,7 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
     form = FrameworkForm
     bilingual_field = "title"
     list_display = [
-        "title_ru", "code", "subject", "version", "order", "outcome_count", "has_kazakh", "is_active", "tree_link",
+        "title_and_code", "subject", "version", "order", "outcome_count", "has_kazakh", "is_active",
     ]
     version_label = "framework_full"
     framework_path = "pk"
@@ -246,11 +246,16 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
 
     @admin.display(description=_("outcomes"), ordering="outcome_count")
     def outcome_count(self, obj):
-        return obj.outcome_count
+        # With the link to the framework's tree (one column less: the list fits 1280 px).
+        return format_html('{}<br>{}', obj.outcome_count, self.tree_link(obj))
+
+    @admin.display(description=Framework._meta.get_field("title_ru").verbose_name, ordering="title_ru")
+    def title_and_code(self, obj):
+        # The code under the title, the number and date of the order in one column: the list fits 1280 px.
+        return format_html('{}<br><span class="quiet">{}</span>', obj.title_ru, obj.code)
 
     @admin.display(description=_("order"), ordering="order_date")
     def order(self, obj):
-        # Number and date in one column: the list fits a 1280 px screen.
         return format_html("№ {}<br>{}", obj.order_number or "—", date_format(obj.order_date) if obj.order_date else "")
 
     def get_search_results(self, request, queryset, search_term):

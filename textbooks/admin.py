@@ -122,8 +122,8 @@ class ChapterInline(ProjectInline, admin.TabularInline):
 @admin.register(Textbook)
 class TextbookAdmin(ProjectAdmin):
     menu_order = 60
-    # Language is a filter, not a column: the list fits a 1280 px screen.
-    list_display = ["title", "subject", "grade_level", owner, "update", "global_textbook", "chapter_count", "is_active"]
+    # Language is a filter, and the textbook a copy was made from is on its page: the list fits 1280 px.
+    list_display = ["title", "subject", "grade_level", owner, "update", "chapter_count", "is_active"]
     list_filter = [OwnerFilter, UpdateAvailableFilter, "subject", "grade_level", "language", "is_active"]
     list_select_related = ["subject", "school", "global_textbook"]
     search_fields = ["title", "author", "isbn"]
@@ -459,9 +459,10 @@ class ParagraphAdmin(ProjectAdmin):
 @admin.register(ParagraphOutcome)
 class ParagraphOutcomeAdmin(ProjectAdmin):
     menu_order = 90
-    # The code has its own column, the creation date is on the History page: the list fits 1280 px.
+    # The code has its own column, the textbook is under the paragraph, the creation date is on the
+    # History page: the list fits 1280 px.
     list_display = [
-        "outcome_code", "outcome_text", "framework_version", "paragraph", "textbook", "cross_grade", "confidence",
+        "outcome_code", "outcome_text", "framework_version", "paragraph_and_textbook", "cross_grade", "confidence",
         "created_by",
     ]
     list_filter = [OwnerFilter]
@@ -475,6 +476,10 @@ class ParagraphOutcomeAdmin(ProjectAdmin):
     @admin.display(description=_("code"), ordering="outcome__code_sort")
     def outcome_code(self, obj):
         return obj.outcome.code
+
+    @admin.display(description=_("paragraph"), ordering="paragraph__chapter__textbook__title")
+    def paragraph_and_textbook(self, obj):
+        return format_html('{}<br><span class="quiet">{}</span>', obj.paragraph, obj.paragraph.chapter.textbook)
 
     @admin.display(description=_("learning outcome"), ordering="outcome__title_ru")
     def outcome_text(self, obj):
@@ -499,10 +504,6 @@ class ParagraphOutcomeAdmin(ProjectAdmin):
         if db_field.name == "outcome" and formfield is not None:
             formfield.label_from_instance = VersionLabels().outcome
         return formfield
-
-    @admin.display(description=_("textbook"), ordering="paragraph__chapter__textbook__title")
-    def textbook(self, obj):
-        return obj.paragraph.chapter.textbook
 
     @admin.display(description=_("other grade"), boolean=True)
     def cross_grade(self, obj):
