@@ -45,6 +45,19 @@ def figure(name, value, unit, target, met, note=None) -> dict:
     return result
 
 
+def time_once(cursor, statements: list[str]) -> float:
+    """One untimed execution (plans and caches warm, outside the clock; alike for every side compared),
+    then the timed one: seconds."""
+    for sql in statements:
+        cursor.execute(sql)
+        cursor.fetchall()
+    started = time.perf_counter()
+    for sql in statements:
+        cursor.execute(sql)
+        cursor.fetchall()
+    return time.perf_counter() - started
+
+
 def bench_outcomes(code: str, count: int, *, title=lambda n: f"цель {n}") -> tuple[object, list]:
     """A grade-7 subject and framework named `code` with one section, one subsection and `count`
     outcomes 7.1.1.1 ... (created once, reused by later runs): (subject, outcomes)."""

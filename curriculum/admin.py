@@ -23,7 +23,8 @@ from curriculum.models import Framework, LearningOutcome, Section, Subject, Subs
 from curriculum.selectors import framework_tree, outcomes_for_alignment
 from curriculum.versions import VersionLabels, current_versions_only, framework_versions
 from curriculum.spreadsheets import LearningOutcomeResource, SectionResource, SpreadsheetAdminMixin, SubsectionResource
-from config.admin_base import BilingualAdmin, ProjectInline, is_autocomplete_request
+from config.admin_base import BilingualAdmin, ProjectInline, is_autocomplete_request, text_column
+from languages import text_html
 
 
 def code_column():
@@ -146,11 +147,13 @@ class GosoInline(SupersededReadOnly, ProjectInline):
 @admin.register(Subject)
 class SubjectAdmin(GosoAdmin):
     menu_order = 10
-    list_display = ["name_ru", "name_kz", "code", "grade_from", "grade_to", "framework_count", "has_kazakh", "is_active"]
+    list_display = ["name", "code", "grade_from", "grade_to", "framework_count", "has_kazakh", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name_ru", "name_kz"]
     ordering = ["name_ru"]  # explicit: a model's default ordering is dropped from annotated (GROUP BY) queries
     fields = ["code", ("name_ru", "name_kz"), ("grade_from", "grade_to"), "is_active"]
+
+    name = text_column("name", _("name"))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(framework_count=Count("frameworks"))
@@ -240,6 +243,19 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
     ]
     readonly_fields = ["previous_version"]
     inlines = [SectionInline]
+    title = text_column("title", _("title"))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        # Read-only: the orders as text, not the stored JSON.
+        swap = {"amendments": "amendments_list"}
+        return [(name, {**options, "fields": [swap.get(f, f) for f in options["fields"]]}) for name, options in fieldsets]
+
+    @admin.display(description=_("amendments"))
+    def amendments_list(self, obj):
+        return AmendmentsField().prepare_value(obj.amendments) or "—"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(outcome_count=Count("outcomes"))
@@ -249,10 +265,11 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
         # With the link to the framework's tree (one column less: the list fits 1280 px).
         return format_html('{}<br>{}', obj.outcome_count, self.tree_link(obj))
 
-    @admin.display(description=Framework._meta.get_field("title_ru").verbose_name, ordering="title_ru")
+    @admin.display(description=_("title"), ordering="title_ru")
     def title_and_code(self, obj):
-        # The code under the title, the number and date of the order in one column: the list fits 1280 px.
-        return format_html('{}<br><span class="quiet">{}</span>', obj.title_ru, obj.code)
+        # The code under the title (in the interface language), the number and date of the order in one
+        # column: the list fits 1280 px.
+        return format_html('{}<br><span class="quiet">{}</span>', text_html(obj, "title", limit=120), obj.code)
 
     @admin.display(description=_("order"), ordering="order_date")
     def order(self, obj):
@@ -315,10 +332,9 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": framework,
-            "title": framework.title_ru,
+            "title": str(framework),
             "subtitle": _("Sections, subsections and learning outcomes by grade"),
             "tree": framework_tree(framework=framework),
-            "language_kz": request.LANGUAGE_CODE == "kk",
         }
         if tree_views.framework_editable(self, request, framework):
             context.update(tree_views.tree_editor_context(framework))
@@ -338,7 +354,7 @@ class SubsectionInline(GosoInline, admin.TabularInline):
 class SectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     menu_order = 30
     resource_classes = [SectionResource]
-    list_display = ["code_column", "name_ru", "framework_version", "has_kazakh", "is_active"]
+    list_display = ["code_column", "name", "framework_version", "has_kazakh", "is_active"]
     list_filter = ["framework", "is_active"]
     version_labelled_fields = {"framework": "framework_full"}
     version_label = "section"
@@ -348,13 +364,14 @@ class SectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     fields = ["framework", "code", ("name_ru", "name_kz"), ("description_ru", "description_kz"), "display_order", "is_active"]
     inlines = [SubsectionInline]
     code_column = code_column()
+    name = text_column("name", _("name"))
 
 
 @admin.register(Subsection)
 class SubsectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     menu_order = 40
     resource_classes = [SubsectionResource]
-    list_display = ["code_column", "name_ru", "section", "framework_version", "has_kazakh", "is_active"]
+    list_display = ["code_column", "name", "section", "framework_version", "has_kazakh", "is_active"]
     list_filter = ["section__framework", "is_active"]
     version_labelled_fields = {"section": "section"}
     version_label = "subsection"
@@ -364,6 +381,7 @@ class SubsectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     autocomplete_fields = ["section"]
     fields = ["section", "code", ("name_ru", "name_kz"), ("description_ru", "description_kz"), "display_order", "is_active"]
     code_column = code_column()
+    name = text_column("name", _("name"))
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("section")  # labels name the section's framework
@@ -450,9 +468,7 @@ class LearningOutcomeAdmin(SpreadsheetAdminMixin, GosoAdmin):
     code_column = code_column()
     inlines = [CrosswalkInline]
 
-    @admin.display(description=_("text (Russian)"), ordering="title_ru")
-    def short_title(self, obj):
-        return obj.title_ru if len(obj.title_ru) <= 120 else f"{obj.title_ru[:119]}…"
+    short_title = text_column("title", _("text"))
 
     class Media:
         js = ["curriculum/outcome_form.js"]  # the subsection chooser follows the chosen framework

@@ -99,7 +99,6 @@ def coverage_view(model_admin, request, object_id, export=None):
     context = _context(
         model_admin, request, textbook, gettext("Coverage: %(textbook)s") % {"textbook": textbook},
         form=form, coverage=coverage, error=error, query=request.GET.urlencode(),
-        language_kz=request.LANGUAGE_CODE == "kk",
         print_view=request.GET.get("print") == "1", query_without_print=_without(request.GET, "print"),
     )
     return TemplateResponse(request, "admin/textbooks/textbook/coverage.html", context)
