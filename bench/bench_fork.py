@@ -9,9 +9,8 @@ import os
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bench.common import check_constraints_now, figure, median_ms, rolled_back, timed
+from bench.common import bench_outcomes, check_constraints_now, figure, median_ms, rolled_back, timed
 from bench.scale_data import _analyze
-from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
 from tenants.context import super_admin_context, tenant_context
 from tenants.models import School
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
@@ -22,16 +21,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 
 
 def _setup():
-    subject, _ = Subject.objects.get_or_create(code="bench_fork", defaults={"name_ru": "Бенчмарк", "grade_from": 7, "grade_to": 7})
-    framework, _ = Framework.objects.get_or_create(code="bench_fork", defaults={"subject": subject, "title_ru": "Бенчмарк"})
-    section, _ = Section.objects.get_or_create(framework=framework, code="1", defaults={"name_ru": "Раздел"})
-    subsection, _ = Subsection.objects.get_or_create(section=section, code="1.1", defaults={"name_ru": "Подраздел"})
-    outcomes = [
-        LearningOutcome.objects.get_or_create(
-            framework=framework, code=f"7.1.1.{n}", defaults={"subsection": subsection, "grade": 7, "title_ru": f"цель {n}"}
-        )[0]
-        for n in range(1, ALIGNMENTS_PER_PARAGRAPH + 1)
-    ]
+    subject, outcomes = bench_outcomes("bench_fork", ALIGNMENTS_PER_PARAGRAPH)
     school, _ = School.objects.get_or_create(code="bench-fork", defaults={"name_ru": "Бенчмарк"})
     textbook = Textbook.objects.filter(subject=subject, school__isnull=True, title="Бенчмарк").first()
     if textbook is None:

@@ -56,3 +56,21 @@ def time_once(cursor, statements: list[str]) -> float:
         cursor.execute(sql)
         cursor.fetchall()
     return time.perf_counter() - started
+
+
+def bench_outcomes(code: str, count: int, *, title=lambda n: f"цель {n}") -> tuple[object, list]:
+    """A grade-7 subject and framework named `code` with one section, one subsection and `count`
+    outcomes 7.1.1.1 ... (created once, reused by later runs): (subject, outcomes)."""
+    from curriculum.models import Framework, LearningOutcome, Section, Subject, Subsection
+
+    subject, _ = Subject.objects.get_or_create(code=code, defaults={"name_ru": "Бенчмарк", "grade_from": 7, "grade_to": 7})
+    framework, _ = Framework.objects.get_or_create(code=code, defaults={"subject": subject, "title_ru": "Бенчмарк"})
+    section, _ = Section.objects.get_or_create(framework=framework, code="1", defaults={"name_ru": "Раздел"})
+    subsection, _ = Subsection.objects.get_or_create(section=section, code="1.1", defaults={"name_ru": "Подраздел"})
+    outcomes = [
+        LearningOutcome.objects.get_or_create(
+            framework=framework, code=f"7.1.1.{n}", defaults={"subsection": subsection, "grade": 7, "title_ru": title(n)}
+        )[0]
+        for n in range(1, count + 1)
+    ]
+    return subject, outcomes

@@ -150,6 +150,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"  # the API's error shape under /api/
+# The bulk alignment grid posts two fields per cell (textbooks/alignment_grid.py MAX_GRID_CELLS = 4,000).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

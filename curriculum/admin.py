@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy as _
@@ -23,6 +24,7 @@ from curriculum.selectors import framework_tree, outcomes_for_alignment
 from curriculum.versions import VersionLabels, current_versions_only, framework_versions
 from curriculum.spreadsheets import LearningOutcomeResource, SectionResource, SpreadsheetAdminMixin, SubsectionResource
 from config.admin_base import BilingualAdmin, ProjectInline, is_autocomplete_request, text_column
+from languages import text_html
 
 
 def code_column():
@@ -223,8 +225,7 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
     form = FrameworkForm
     bilingual_field = "title"
     list_display = [
-        "title", "code", "subject", "version", "order_number", "order_date", "outcome_count", "has_kazakh", "is_active",
-        "tree_link",
+        "title_and_code", "subject", "version", "order", "outcome_count", "has_kazakh", "is_active",
     ]
     version_label = "framework_full"
     framework_path = "pk"
@@ -261,7 +262,18 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
 
     @admin.display(description=_("outcomes"), ordering="outcome_count")
     def outcome_count(self, obj):
-        return obj.outcome_count
+        # With the link to the framework's tree (one column less: the list fits 1280 px).
+        return format_html('{}<br>{}', obj.outcome_count, self.tree_link(obj))
+
+    @admin.display(description=_("title"), ordering="title_ru")
+    def title_and_code(self, obj):
+        # The code under the title (in the interface language), the number and date of the order in one
+        # column: the list fits 1280 px.
+        return format_html('{}<br><span class="quiet">{}</span>', text_html(obj, "title", limit=120), obj.code)
+
+    @admin.display(description=_("order"), ordering="order_date")
+    def order(self, obj):
+        return format_html("№ {}<br>{}", obj.order_number or "—", date_format(obj.order_date) if obj.order_date else "")
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super(GosoAdmin, self).get_search_results(request, queryset, search_term)
@@ -478,11 +490,14 @@ class LearningOutcomeAdmin(SpreadsheetAdminMixin, GosoAdmin):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         # A chooser may narrow the outcomes to what a subject's grade can teach (?subject=&grade=),
         # e.g. the textbook alignment chooser.
-        subject, grade = request.GET.get("subject", ""), request.GET.get("grade", "")
-        if is_autocomplete_request(request) and subject.isdigit() and grade.isdigit():
-            queryset = outcomes_for_alignment(subject_id=int(subject), grade=int(grade), queryset=queryset)
+        # ?grade= may list several grades (7,8) when the user widens the choice.
+        subject = request.GET.get("subject", "")
+        grades = [int(grade) for grade in request.GET.get("grade", "").split(",") if grade.isascii() and grade.isdigit()]
+        if is_autocomplete_request(request) and subject.isascii() and subject.isdigit() and grades:
+            queryset = outcomes_for_alignment(subject_id=int(subject), grades=grades, queryset=queryset)
         # New alignments are offered the current version of each framework unless widened (?versions=all).
         if is_autocomplete_request(request) and request.GET.get("model_name") == "paragraphoutcome":
             if request.GET.get("versions") != "all":
                 queryset = current_versions_only(queryset)
         return queryset, may_have_duplicates
+

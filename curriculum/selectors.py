@@ -7,13 +7,13 @@ from django.db.models import Prefetch, Q, QuerySet
 from curriculum.models import Framework, LearningOutcome, Section, Subsection
 
 
-def outcomes_for_alignment(*, subject_id, grade, queryset: QuerySet | None = None) -> QuerySet:
-    """Outcomes a textbook of this subject and grade can be aligned to: the active outcomes of the
-    subject's active frameworks for that grade."""
+def outcomes_for_alignment(*, subject_id, grade=None, grades=None, queryset: QuerySet | None = None) -> QuerySet:
+    """Outcomes a textbook of this subject and grade (or any of `grades`, when the user widens the
+    choice) can be aligned to: the active outcomes of the subject's active frameworks for it."""
     queryset = LearningOutcome.objects.all() if queryset is None else queryset
     return queryset.filter(
-        framework__subject_id=subject_id, grade=grade, is_active=True, deleted_at__isnull=True,
-        framework__is_active=True, framework__deleted_at__isnull=True,
+        framework__subject_id=subject_id, grade__in=[grade] if grades is None else grades, is_active=True,
+        deleted_at__isnull=True, framework__is_active=True, framework__deleted_at__isnull=True,
     )
 
 

@@ -401,3 +401,17 @@ def test_coverage_grid_colours_meet_wcag_aa():
     for kind, background, text in rules:
         lighter, darker = sorted((_relative_luminance(background), _relative_luminance(text)), reverse=True)
         assert (lighter + 0.05) / (darker + 0.05) >= 4.5, kind
+
+
+def test_coverage_grid_has_grade_headers_and_a_print_view(client, methodologist, global_textbook, outcome):
+    client.force_login(methodologist)
+    url = f"/en/admin/textbooks/textbook/{global_textbook.pk}/coverage/"
+
+    page = client.get(url, {"grades": [7, 8]}).content.decode()
+    assert '<th scope="col">Grade 7</th><th scope="col">Grade 8</th>' in page
+    assert 'coverage_print.css" media="print"' in page  # printing drops the admin's chrome
+    assert "print=1" in page  # the link to the print view
+
+    printable = client.get(url, {"grades": [7, 8], "print": "1"}).content.decode()
+    assert 'coverage_print.css" media="all"' in printable
+    assert "Back to the coverage page" in printable

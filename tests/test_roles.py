@@ -175,7 +175,11 @@ API_REQUESTS.update({
         ("get", "paragraphs/", None), ("get", "paragraphs/{o.paragraph_a.pk}/", None),
         ("get", "paragraphs/{o.paragraph_a.pk}/outcomes/", None),
     ],
-    ("textbooks.paragraph", ALIGN): [("put", "paragraphs/{o.paragraph_a.pk}/outcomes/", {"alignments": []})],
+    ("textbooks.paragraph", ALIGN): [
+        ("put", "paragraphs/{o.paragraph_a.pk}/outcomes/", {"alignments": []}),
+        ("post", "textbooks/{o.textbook_a.pk}/alignments/bulk/",
+         {"cells": [{"paragraph": "{o.paragraph_a.pk}", "outcome": "{o.outcome.pk}", "aligned": False}]}),
+    ],
     ("textbooks.paragraphoutcome", VIEW): [
         ("get", "alignments/", None), ("get", "alignments/{o.alignment_a.pk}/", None),
         ("get", "outcomes/{o.outcome.pk}/paragraphs/", None),
@@ -209,6 +213,8 @@ class Objects:
 def fill(template, objects):
     if isinstance(template, dict):
         return {key: fill(value, objects) for key, value in template.items()}
+    if isinstance(template, list):
+        return [fill(value, objects) for value in template]
     if isinstance(template, str):
         text = template.format(o=objects)
         return int(text) if text.isdigit() else text

@@ -17,11 +17,12 @@ from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy as _
 
+from curriculum.codes import MAX_GRADE, MIN_GRADE
 from curriculum.models import LearningOutcome
 from curriculum.versions import VersionLabels
 from config.admin_base import ProjectAdmin, ProjectInline
 from tenants.models import School
-from textbooks import admin_views
+from textbooks import admin_alignment, admin_views
 from textbooks.models import Chapter, ExternalAlignment, Paragraph, ParagraphOutcome, Textbook
 from textbooks.external_alignments import external_item_check
 from textbooks.selectors import outcomes_for_paragraph
@@ -121,7 +122,8 @@ class ChapterInline(ProjectInline, admin.TabularInline):
 @admin.register(Textbook)
 class TextbookAdmin(ProjectAdmin):
     menu_order = 60
-    list_display = ["title", "subject", "grade_level", "language", owner, "update", "global_textbook", "chapter_count", "is_active"]
+    # Language is a filter, and the textbook a copy was made from is on its page: the list fits 1280 px.
+    list_display = ["title", "subject", "grade_level", owner, "update", "chapter_count", "is_active"]
     list_filter = [OwnerFilter, UpdateAvailableFilter, "subject", "grade_level", "language", "is_active"]
     list_select_related = ["subject", "school", "global_textbook"]
     search_fields = ["title", "author", "isbn"]
@@ -176,6 +178,7 @@ class TextbookAdmin(ProjectAdmin):
             ),
             path("<int:object_id>/source-changes/", view(admin_views.source_changes_view), name="textbooks_textbook_source_changes"),
             path("<int:object_id>/fork-update/", view(admin_views.fork_update_view), name="textbooks_textbook_fork_update"),
+            path("<int:object_id>/align/", view(admin_alignment.alignment_grid_view), name="textbooks_textbook_align"),
             *super().get_urls(),
         ]
 
@@ -272,6 +275,11 @@ class ChapterAdmin(ProjectAdmin):
     def paragraph_count(self, obj):
         return obj.paragraph_count
 
+    def get_urls(self):
+        # Alignment in bulk, a chapter at a time (textbooks/admin_alignment.py).
+        view = self.admin_site.admin_view(lambda request, **kwargs: admin_alignment.alignment_grid_view(self, request, **kwargs))
+        return [path("<int:object_id>/align/", view, name="textbooks_chapter_align"), *super().get_urls()]
+
 
 class OutcomeChooser(AutocompleteSelect):
     """The outcome autocomplete, narrowed to a subject and grade (see LearningOutcomeAdmin).
@@ -280,9 +288,11 @@ class OutcomeChooser(AutocompleteSelect):
     chosen, so rendering N alignment rows costs no query per row.
     """
 
-    def __init__(self, *args, subject_id, grade, known_outcomes, all_versions=False, **kwargs):
+    def __init__(self, *args, subject_id, grades, known_outcomes, all_versions=False, **kwargs):
         # The current version of each framework only, unless the user widened the choice (?versions=all).
-        self.narrowing = {"subject": subject_id, "grade": grade, **({"versions": "all"} if all_versions else {})}
+        self.narrowing = {
+            "subject": subject_id, "grade": ",".join(map(str, grades)), **({"versions": "all"} if all_versions else {}),
+        }
         self.known_outcomes = known_outcomes
         super().__init__(*args, **kwargs)
 
@@ -297,8 +307,29 @@ class OutcomeChooser(AutocompleteSelect):
         return [(None, options, 0)]
 
 
+def offered_grades(request, textbook) -> list[int]:
+    """The grades whose outcomes the alignment chooser offers: ?outcome_grades=7,8 on the paragraph
+    page (the user widened the choice), else the textbook's grade."""
+    grades = {int(grade) for grade in request.GET.get("outcome_grades", "").split(",") if grade.isascii() and grade.isdigit()}
+    return sorted(grade for grade in grades if MIN_GRADE <= grade <= MAX_GRADE) or [textbook.grade_level]
+
+
+def grade_links(request, textbook, grades) -> list[dict]:
+    """Links that add a grade to the chooser or take it away (the page reloads: no nested form)."""
+    subject = textbook.subject
+    links = []
+    for grade in range(subject.grade_from, subject.grade_to + 1):
+        chosen = grade in grades
+        toggled = sorted(set(grades) ^ {grade}) or [textbook.grade_level]
+        query = request.GET.copy()
+        query["outcome_grades"] = ",".join(map(str, toggled))
+        links.append({"grade": grade, "chosen": chosen, "url": f"?{query.urlencode()}", "own": grade == textbook.grade_level})
+    return links
+
+
 class ParagraphOutcomeInline(ProjectInline, admin.TabularInline):
     model = ParagraphOutcome
+    template = "admin/textbooks/paragraph/alignment_inline.html"
     fields = ["outcome", "confidence", "anchor", "notes", "cross_grade", "created_by", "created_at"]
     readonly_fields = ["cross_grade", "created_by", "created_at"]
     autocomplete_fields = ["outcome"]
@@ -317,19 +348,22 @@ class ParagraphOutcomeInline(ProjectInline, admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         textbook = obj.chapter.textbook
         outcome = formset.form.base_fields["outcome"]
-        # Choices: outcomes of the textbook's subject and grade (offered: of the current versions, unless
-        # widened to older ones; validated: any version), labelled with framework and version.
+        # Choices: outcomes of the textbook's subject and grade (or the grades the user widened the
+        # choice to; offered: of the current versions, unless widened to older ones; validated: any
+        # version), labelled with framework, version and the whole text.
+        grades = offered_grades(request, textbook)
         labels = VersionLabels()
         outcome.widget = OutcomeChooser(
             ParagraphOutcome._meta.get_field("outcome"), self.admin_site,
-            subject_id=textbook.subject_id, grade=textbook.grade_level, all_versions=request.GET.get("versions") == "all",
+            subject_id=textbook.subject_id, grades=grades, all_versions=request.GET.get("versions") == "all",
             known_outcomes={
                 str(outcome.pk): labels.outcome(outcome)
                 for outcome in LearningOutcome.objects.filter(paragraph_links__paragraph=obj)
             },
         )
         outcome.widget.is_required = True
-        outcome.queryset = outcomes_for_paragraph(paragraph=obj)
+        outcome.queryset = outcomes_for_paragraph(paragraph=obj, grades=grades)
+        formset.grade_links = grade_links(request, textbook, grades)
         return formset
 
 
@@ -389,10 +423,10 @@ class ParagraphAdmin(ProjectAdmin):
     inlines = [ParagraphOutcomeInline, ExternalAlignmentInline]
 
     def get_queryset(self, request):
-        # The textbook is shown in the list and needed by the alignment chooser (subject, grade).
+        # The textbook is shown in the list and needed by the alignment chooser (subject, grades).
         return (
             super().get_queryset(request)
-            .select_related("chapter__textbook", "school")
+            .select_related("chapter__textbook__subject", "school")
             .annotate(alignment_count=Count("outcome_links"))
         )
 
@@ -427,9 +461,11 @@ class ParagraphAdmin(ProjectAdmin):
 @admin.register(ParagraphOutcome)
 class ParagraphOutcomeAdmin(ProjectAdmin):
     menu_order = 90
+    # The code has its own column, the textbook is under the paragraph, the creation date is on the
+    # History page: the list fits 1280 px.
     list_display = [
-        "outcome_code", "outcome", "framework_version", "paragraph", "textbook", "cross_grade", "confidence", "created_by",
-        "created_at",
+        "outcome_code", "outcome_text", "framework_version", "paragraph_and_textbook", "cross_grade", "confidence",
+        "created_by",
     ]
     list_filter = [OwnerFilter]
     list_select_related = ["outcome", "paragraph__chapter__textbook", "created_by"]
@@ -442,6 +478,16 @@ class ParagraphOutcomeAdmin(ProjectAdmin):
     @admin.display(description=_("code"), ordering="outcome__code_sort")
     def outcome_code(self, obj):
         return obj.outcome.code
+
+    @admin.display(description=_("paragraph"), ordering="paragraph__chapter__textbook__title")
+    def paragraph_and_textbook(self, obj):
+        return format_html('{}<br><span class="quiet">{}</span>', obj.paragraph, obj.paragraph.chapter.textbook)
+
+    @admin.display(description=_("learning outcome"), ordering="outcome__title_ru")
+    def outcome_text(self, obj):
+        # The code has its own column; a long text is shortened, whole on hover.
+        text = obj.outcome.title_ru
+        return format_html('<span title="{}">{}</span>', text, text if len(text) <= 100 else f"{text[:99]}…")
 
     def framework_version(self, obj):  # the list's column is built per request in get_list_display
         return VersionLabels().framework(obj.outcome.framework_id)
@@ -460,10 +506,6 @@ class ParagraphOutcomeAdmin(ProjectAdmin):
         if db_field.name == "outcome" and formfield is not None:
             formfield.label_from_instance = VersionLabels().outcome
         return formfield
-
-    @admin.display(description=_("textbook"), ordering="paragraph__chapter__textbook__title")
-    def textbook(self, obj):
-        return obj.paragraph.chapter.textbook
 
     @admin.display(description=_("other grade"), boolean=True)
     def cross_grade(self, obj):

@@ -57,6 +57,12 @@ def _context(model_admin, request, textbook, title, **extra):
     }
 
 
+def _without(query, name) -> str:
+    query = query.copy()
+    query.pop(name, None)
+    return query.urlencode()
+
+
 def _viewable_textbook(model_admin, request, object_id) -> Textbook:
     textbook = model_admin.get_object(request, object_id)  # 404 when hidden (another school's)
     if not model_admin.has_view_permission(request, textbook):
@@ -93,6 +99,7 @@ def coverage_view(model_admin, request, object_id, export=None):
     context = _context(
         model_admin, request, textbook, gettext("Coverage: %(textbook)s") % {"textbook": textbook},
         form=form, coverage=coverage, error=error, query=request.GET.urlencode(),
+        print_view=request.GET.get("print") == "1", query_without_print=_without(request.GET, "print"),
     )
     return TemplateResponse(request, "admin/textbooks/textbook/coverage.html", context)
 

@@ -125,7 +125,7 @@ class TextbookCoverage(_Tally):
         return [outcome for section in self.sections for outcome in section.all_outcomes]
 
 
-def _grades(textbook, grades) -> list[int]:
+def report_grades(textbook, grades) -> list[int]:
     if not grades:
         return [textbook.grade_level]
     grades = [int(grade) if isinstance(grade, str) and grade.isascii() and grade.isdigit() else grade for grade in grades]
@@ -147,7 +147,7 @@ def _min_confidence(value) -> Decimal | None:
     return value
 
 
-def _framework(textbook, framework_id, grades) -> Framework:
+def report_framework(textbook, framework_id, grades) -> Framework:
     """The chosen framework (of the textbook's subject), else the one in force today that has
     outcomes for these grades (the newest if several are)."""
     frameworks = Framework.objects.filter(subject_id=textbook.subject_id, deleted_at__isnull=True)
@@ -193,8 +193,8 @@ def textbook_coverage(
     if textbook is None:
         raise Textbook.DoesNotExist(_("Textbook not found."))
     min_confidence = _min_confidence(min_confidence)
-    grades = _grades(textbook, grades)
-    framework = _framework(textbook, framework_id, grades)
+    grades = report_grades(textbook, grades)
+    framework = report_framework(textbook, framework_id, grades)
 
     outcome_rows = (
         LearningOutcome.objects.filter(framework=framework, grade__in=grades, is_active=True, deleted_at__isnull=True)

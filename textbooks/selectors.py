@@ -10,11 +10,12 @@ from tenants.context import TenantContext
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
 
 
-def outcomes_for_paragraph(*, paragraph: Paragraph) -> QuerySet:
-    """Outcomes a paragraph may be aligned to: those of its textbook's subject and grade, and those
-    it is aligned to already (so an existing alignment never becomes an invalid choice)."""
+def outcomes_for_paragraph(*, paragraph: Paragraph, grades=None) -> QuerySet:
+    """Outcomes a paragraph may be aligned to: those of its textbook's subject and grade (or the
+    `grades` the user widened the choice to), and those it is aligned to already (so an existing
+    alignment never becomes an invalid choice)."""
     textbook = paragraph.chapter.textbook
-    suitable = outcomes_for_alignment(subject_id=textbook.subject_id, grade=textbook.grade_level)
+    suitable = outcomes_for_alignment(subject_id=textbook.subject_id, grades=grades or [textbook.grade_level])
     return LearningOutcome.objects.filter(
         Q(pk__in=suitable.values("pk")) | Q(pk__in=paragraph.outcome_links.values("outcome_id"))
     )

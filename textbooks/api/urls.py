@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from textbooks.api import coverage, external, fork_updates, views
+from textbooks.api import alignment_grid, coverage, external, fork_updates, views
 
 router = SimpleRouter()
 router.register("textbooks", views.TextbookViewSet, basename="textbook")
@@ -38,4 +38,9 @@ urlpatterns += [
     # Three-way review and apply (textbooks/api/fork_updates.py).
     path("textbooks/<int:textbook_id>/fork-update/review/", fork_updates.ForkReviewView.as_view(), name="textbook-fork-review"),
     path("textbooks/<int:textbook_id>/fork-update/apply/", fork_updates.ForkApplyView.as_view(), name="textbook-fork-apply"),
+]
+
+# Alignment in bulk (textbooks/api/alignment_grid.py).
+urlpatterns += [
+    path("textbooks/<int:textbook_id>/alignments/bulk/", alignment_grid.bulk_align, name="textbook-alignments-bulk"),
 ]
