@@ -5,6 +5,8 @@ takes 1.0. Every id the API reads goes through these fields; ModelSerializer is 
 apps' serializers so that their foreign keys do too.
 """
 
+import copy
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -47,3 +49,15 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
 
 class ModelSerializer(serializers.ModelSerializer):
     serializer_related_field = IdRelatedField
+
+    def get_fields(self):
+        """DRF rebuilds a model serializer's fields from the model on every instantiation (about a tenth of a
+        read's Python time); they depend on the class alone, so they are built once per class and copied,
+        the way DRF itself copies declared fields."""
+        prototypes = _FIELD_PROTOTYPES.get(type(self))
+        if prototypes is None:
+            prototypes = _FIELD_PROTOTYPES.setdefault(type(self), super().get_fields())
+        return copy.deepcopy(prototypes)
+
+
+_FIELD_PROTOTYPES: dict[type, dict] = {}

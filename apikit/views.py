@@ -1,7 +1,9 @@
 """The bases of every API view: `ApiViewSet` (model resources) and `ApiView` (anything else).
 
 TenantContextMiddleware sets the context from the session user before the view runs; a token is
-only read inside DRF's view, so once DRF knows the user the context is set again here. A view's rows
+only read inside DRF's view, by the statement that also sets the token user's context
+(tenants.authentication); here the context is checked once DRF knows the user, and set again only
+when it differs (a methodologist's token). A view's rows
 start from `visible_rows(context=...)` (a selector of what that context may see); an id in a body
 or a query string only narrows them. The request's language (apikit.middleware) and the
 error shape (apikit.errors, from Django's error handlers) also cover errors raised before any view.

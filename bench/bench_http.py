@@ -9,35 +9,50 @@ so the run also reports the CPU time spent per request: the gunicorn processes' 
 utime + stime from /proc/<pid>/stat) and PostgreSQL's (the backends serving this database, found in
 pg_stat_activity, read from /proc the same way), both as deltas over the measured run, and the
 machine's load average (os.getloadavg) before and after it.
+
+Side by side with the commit issue 13 starts from (BENCH_HTTP_BASE_COMMIT, ba02cf0): its files are
+unpacked with `git archive` into a temporary folder, migrated into a database of their own (filled by
+that commit's own generate_scale_data, kept for later runs) and served by a second gunicorn with the same
+workers and threads; the two sides run in alternating blocks, so a burst of other load hits both, and the
+ratio of their CPU per request is the lean request path's figure (target <= 0.6).
 """
 
+import importlib.util
 import os
 import secrets
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 from django.db import connection, connections
 
 from bench.common import figure
-from bench.loadgen import gunicorn, prepare_schools, run_load
+from bench.loadgen import ROOT, LoadResult, gunicorn, prepare_schools, run_load
 from bench.scale import national_data
 from tenants.context import super_admin_context
+from tenants.database_roles import database_create
 
 SCHOOLS = int(os.environ.get("BENCH_HTTP_SCHOOLS", "100"))
 REQUESTS = int(os.environ.get("BENCH_HTTP_REQUESTS", "6000"))
 CONCURRENCY = int(os.environ.get("BENCH_HTTP_CONCURRENCY", "32"))
 MAX_SECONDS = float(os.environ.get("BENCH_HTTP_MAX_SECONDS", "180"))
-WORKERS, THREADS = 2, 8  # gunicorn gthread workers for a 2-core machine
+# gunicorn gthread workers for a 2-core machine (README "Production": measured against 2 x 8).
+WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", "2"))
+THREADS = int(os.environ.get("BENCH_HTTP_THREADS", "8"))
+BASE_COMMIT = os.environ.get("BENCH_HTTP_BASE_COMMIT", "ba02cf0")  # the commit issue 13 starts from
+BLOCKS = int(os.environ.get("BENCH_HTTP_BLOCKS", "6"))  # per side, alternating
 
 
-def _database_url(alias: str) -> str:
-    database = settings.DATABASES[alias]
-    return (f"postgresql://{database['USER']}:{database['PASSWORD']}@{database['HOST']}:{database['PORT']}"
-            f"/{database['NAME']}")
+def _database_url(alias: str, *, database: str | None = None) -> str:
+    config = settings.DATABASES[alias]
+    return (f"postgresql://{config['USER']}:{config['PASSWORD']}@{config['HOST']}:{config['PORT']}"
+            f"/{database or config['NAME']}")
 
 
 def _server_env() -> dict:
@@ -88,22 +103,22 @@ def _children(pid: int) -> list[int]:
     return children
 
 
-def _backend_pids() -> list[int]:
-    """The PostgreSQL backends connected to this database, except the benchmark's own connections."""
+def _backend_pids(database: str) -> list[int]:
+    """The PostgreSQL backends connected to `database`, except the benchmark's own connections."""
     own = set()
     for alias in ("default", "owner"):
         with connections[alias].cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             own.add(cursor.fetchone()[0])
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND backend_type = 'client backend'")
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'",
+                       [database])
         return [pid for (pid,) in cursor.fetchall() if pid not in own]
 
 
-def _cpu_snapshot(server_pid: int) -> dict:
+def _cpu_snapshot(server_pid: int, database: str) -> dict:
     server = {pid: _cpu_seconds(pid) for pid in [server_pid, *_children(server_pid)]}
-    postgres = {pid: _cpu_seconds(pid) for pid in _backend_pids()}
+    postgres = {pid: _cpu_seconds(pid) for pid in _backend_pids(database)}
     return {"server": {pid: cpu for pid, cpu in server.items() if cpu is not None},
             "postgres": {pid: cpu for pid, cpu in postgres.items() if cpu is not None},
             "postgres_pids": len(postgres)}
@@ -115,45 +130,168 @@ def _cpu_delta(before: dict, after: dict, side: str) -> float:
     return sum(cpu - before[side].get(pid, 0.0) for pid, cpu in after[side].items())
 
 
-def _remove_created(result):
+def _remove_created(result, cursor):
     """Leave the benchmark data as it was: delete the alignments the load created and kept."""
     ids = [alignment_id for ids in result.created_left.values() for alignment_id in ids]
     if ids:
-        with super_admin_context(), connection.cursor() as cursor:
-            cursor.execute("DELETE FROM paragraph_outcomes WHERE id = ANY(%s)", [ids])
+        cursor.execute("DELETE FROM paragraph_outcomes WHERE id = ANY(%s)", [ids])
+
+
+# ---------------------------------------------------------------------------------------------
+# The commit issue 13 starts from, served side by side (its own checkout, database and gunicorn)
+
+
+@contextmanager
+def _base_checkout():
+    """The base commit's files in a temporary folder (git archive: no worktree, nothing shared)."""
+    with tempfile.TemporaryDirectory(prefix="goso-base-") as directory:
+        archive = subprocess.run(["git", "archive", BASE_COMMIT], cwd=ROOT, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", directory], input=archive, check=True)
+        yield Path(directory)
+
+
+def _base_env(root: Path) -> dict:
+    env = _server_env()
+    env.pop("PYTHONPATH", None)
+    env["DATABASE_URL"] = _database_url("default", database=_base_database_name())
+    env["DATABASE_OWNER_URL"] = _database_url("owner", database=_base_database_name())
+    return env
+
+
+def _base_database_name() -> str:
+    return f"{settings.DATABASES['default']['NAME']}_base_{BASE_COMMIT[:7]}"
+
+
+def _base_database(root: Path) -> None:
+    """Create, migrate and fill the base commit's database with its own code, once (kept for later runs)."""
+    database_create(url=_database_url("owner", database=_base_database_name()))  # as the owner role, if missing
+    env = _base_env(root)
+    # The generator moved from a management command into bench/ after ba02cf0.
+    generate = ["-m", "bench.scale_data"] if (root / "bench" / "scale_data.py").exists() else ["manage.py", "generate_scale_data"]
+    for command in (["manage.py", "migrate", "--no-input", "-v", "0"], generate):
+        print(f"    base {BASE_COMMIT}: {' '.join(command[1:3])}", flush=True)
+        subprocess.run([sys.executable, *command], cwd=root, env=env, check=True, timeout=3600)
+
+
+def _module(path: Path):
+    """A module of the base commit's tree, loaded by path (its package names are this tree's too)."""
+    spec = importlib.util.spec_from_file_location(f"base_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextmanager
+def _super_admin_cursor(url: str):
+    with psycopg.connect(url) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT set_config('app.is_super_admin', 'true', true), set_config('role', %s, true)",
+                       [settings.DATABASE_SUPER_ADMIN_ROLE])
+        yield cursor
+
+
+@dataclass
+class Side:
+    name: str
+    server: object
+    schools: list
+    database: str
+    results: list = field(default_factory=list)
+    server_cpu: float = 0.0
+    postgres_cpu: float = 0.0
+    postgres_backends: int = 0
+
+    def block(self, requests: int, seed: int):
+        before = _cpu_snapshot(self.server.process.pid, self.database)
+        result = run_load(port=self.server.port, schools=self.schools, requests=requests, concurrency=CONCURRENCY,
+                          max_seconds=MAX_SECONDS / BLOCKS, seed=seed)
+        after = _cpu_snapshot(self.server.process.pid, self.database)
+        self.results.append(result)
+        self.server_cpu += _cpu_delta(before, after, "server")
+        self.postgres_cpu += _cpu_delta(before, after, "postgres")
+        self.postgres_backends = max(self.postgres_backends, len(after["postgres"]))
+
+    @property
+    def requests(self) -> int:
+        return max(sum(result.requests for result in self.results), 1)
+
+    def ms_per_request(self, cpu: float) -> float:
+        return round(cpu * 1000 / self.requests, 2)
+
+    @property
+    def total_ms(self) -> float:
+        return self.ms_per_request(self.server_cpu + self.postgres_cpu)
+
+    def merged(self) -> LoadResult:
+        merged = LoadResult()
+        for result in self.results:
+            merged.requests += result.requests
+            merged.seconds += result.seconds
+            merged.latencies += result.latencies
+            for kind, values in result.kind_latencies.items():
+                merged.kind_latencies.setdefault(kind, []).extend(values)
+            merged.statuses.update(result.statuses)
+            merged.foreign_rows += result.foreign_rows
+            merged.unexpected += result.unexpected[:3]
+            merged.unexpected_count += result.unexpected_count
+            merged.schools |= result.schools
+        return merged
 
 
 def run() -> list[dict]:
     national_data()
     with super_admin_context(), connection.cursor() as cursor:
         schools = prepare_schools(cursor, count=SCHOOLS)
-    with tempfile.TemporaryDirectory() as directory, gunicorn(
-        _server_env(), Path(directory) / "gunicorn.log", workers=WORKERS, threads=THREADS
-    ) as server:
-        warm_up = run_load(port=server.port, schools=schools, requests=500, concurrency=CONCURRENCY, max_seconds=60)
-        load_before, cpu_before = os.getloadavg(), _cpu_snapshot(server.process.pid)
-        result = run_load(port=server.port, schools=schools, requests=REQUESTS, concurrency=CONCURRENCY,
-                          max_seconds=MAX_SECONDS, seed=23)
-        cpu_after, load_after = _cpu_snapshot(server.process.pid), os.getloadavg()
-        log_tail = server.log_tail()
-    _remove_created(warm_up)
-    _remove_created(result)
-    print(f"    {result.summary()}", flush=True)
+    with _base_checkout() as base_root:
+        _base_database(base_root)
+        base_url = _database_url("default", database=_base_database_name())
+        with _super_admin_cursor(base_url) as cursor:  # its own way of making tokens
+            base_schools = _module(base_root / "bench" / "loadgen.py").prepare_schools(cursor, count=SCHOOLS)
+        with tempfile.TemporaryDirectory() as directory, \
+                gunicorn(_server_env(), Path(directory) / "gunicorn.log", workers=WORKERS, threads=THREADS) as server, \
+                gunicorn(_base_env(base_root), Path(directory) / "gunicorn-base.log", workers=WORKERS, threads=THREADS,
+                         root=base_root) as base_server:
+            sides = [Side("this commit", server, schools, settings.DATABASES["default"]["NAME"]),
+                     Side(f"base {BASE_COMMIT}", base_server, base_schools, _base_database_name())]
+            warm_ups = [run_load(port=side.server.port, schools=side.schools, requests=500, concurrency=CONCURRENCY,
+                                 max_seconds=60) for side in sides]
+            load_before = os.getloadavg()
+            for block in range(BLOCKS):  # alternate, each side first in turn: a burst of load hits both alike
+                for side in sides if block % 2 == 0 else reversed(sides):
+                    side.block(REQUESTS // BLOCKS, seed=23 + block)
+            load_after = os.getloadavg()
+            log_tail = server.log_tail() + base_server.log_tail()
+    current, base = sides
+    with super_admin_context(), connection.cursor() as cursor:
+        for result in [warm_ups[0], *current.results]:
+            _remove_created(result, cursor)
+    with _super_admin_cursor(base_url) as cursor:
+        for result in [warm_ups[1], *base.results]:
+            _remove_created(result, cursor)
+    result = current.merged()
+    print(f"    this commit: {result.summary()}", flush=True)
+    print(f"    base {BASE_COMMIT}: {base.merged().summary()}", flush=True)
     setup = (f"gunicorn {WORKERS} workers x {THREADS} threads {_gunicorn_options()} on 127.0.0.1, {CONCURRENCY} keep-alive clients, "
              f"{len(result.schools)} schools, {result.requests} requests (after 500 warm-up), 80% reads / 20% writes")
-    errors = result.unexpected_count
-    requests = max(result.requests, 1)
-    server_ms = round(_cpu_delta(cpu_before, cpu_after, "server") * 1000 / requests, 2)
-    postgres_ms = round(_cpu_delta(cpu_before, cpu_after, "postgres") * 1000 / requests, 2)
+    errors = result.unexpected_count + base.merged().unexpected_count
     load = (f"load average (1/5/15 min) {'/'.join(f'{value:.2f}' for value in load_before)} before the measured run, "
             f"{'/'.join(f'{value:.2f}' for value in load_after)} after it, on {os.cpu_count()} cores")
-    cpu_note = (f"CPU time (utime + stime from /proc) over the measured run divided by its {result.requests} requests; "
-                f"server: gunicorn master + {len(cpu_after['server']) - 1} workers; PostgreSQL: "
-                f"{len(cpu_after['postgres'])} backends of this database; {load}")
+    cpu_note = (f"CPU time (utime + stime from /proc) over the measured blocks divided by their requests; server: gunicorn "
+                f"master + workers; PostgreSQL: up to {current.postgres_backends} backends of this database; {load}")
+    ratio = round(current.total_ms / base.total_ms, 2) if base.total_ms else None
+    base_note = (f"the commit issue 13 starts from, checked out with git archive into a temporary folder, migrated into its "
+                 f"own database ({_base_database_name()}, filled by its own generate_scale_data) and served by its own "
+                 f"gunicorn ({WORKERS} x {THREADS}) on another port; {BLOCKS} blocks of {REQUESTS // BLOCKS} requests per side, "
+                 f"alternating which side goes first; base throughput {base.merged().requests_per_second} req/s, p50 "
+                 f"{base.merged().percentile_ms(50)} ms, p99 {base.merged().percentile_ms(99)} ms")
     return [
-        figure("HTTP CPU per request (gunicorn)", server_ms, "ms", None, True, note=cpu_note),
-        figure("HTTP CPU per request (PostgreSQL backends)", postgres_ms, "ms", None, True),
-        figure("HTTP CPU per request (server + PostgreSQL)", round(server_ms + postgres_ms, 2), "ms", None, True),
+        figure("HTTP CPU per request (gunicorn)", current.ms_per_request(current.server_cpu), "ms", None, True, note=cpu_note),
+        figure("HTTP CPU per request (PostgreSQL backends)", current.ms_per_request(current.postgres_cpu), "ms", None, True),
+        figure("HTTP CPU per request (server + PostgreSQL)", current.total_ms, "ms", None, True),
+        figure(f"HTTP CPU per request (server + PostgreSQL), base {BASE_COMMIT}", base.total_ms, "ms", None, True,
+               note=f"{base_note}; gunicorn {base.ms_per_request(base.server_cpu)} ms + PostgreSQL "
+                    f"{base.ms_per_request(base.postgres_cpu)} ms"),
+        figure(f"HTTP CPU per request: this commit / base {BASE_COMMIT}", ratio, "x", "<= 0.6",
+               ratio is not None and ratio <= 0.6),
         figure("machine load average (1 min) before / after the HTTP run",
                f"{load_before[0]:.2f} / {load_after[0]:.2f}", "", None, True),
         figure("HTTP throughput", result.requests_per_second, "req/s", None, True, note=f"{setup}; statuses {dict(sorted(result.statuses.items()))}"),
@@ -163,6 +301,7 @@ def run() -> list[dict]:
         figure("HTTP latency p95", result.percentile_ms(95), "ms", None, True),
         figure("HTTP latency p99", result.percentile_ms(99), "ms", None, True),
         figure("HTTP unexpected responses (5xx, wrong status)", errors, "responses", "0", errors == 0,
-               note="; ".join(str(item) for item in result.unexpected[:3]) + (f"; server log: {log_tail[-500:]}" if errors else "") or None),
+               note="; ".join(str(item) for item in (result.unexpected + base.merged().unexpected)[:3])
+               + (f"; server log: {log_tail[-500:]}" if errors else "") or None),
         figure("HTTP foreign rows in responses", result.foreign_rows, "rows", "0", result.foreign_rows == 0),
     ]

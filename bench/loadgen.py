@@ -352,15 +352,16 @@ def wait_for_http(port: int, process: subprocess.Popen, *, seconds: float = 30):
 
 
 @contextmanager
-def gunicorn(env: dict, log: Path, *, workers: int = 2, threads: int = 8):
-    """The app under gunicorn on a free loopback port (gthread workers: keep-alive connections)."""
+def gunicorn(env: dict, log: Path, *, workers: int = 2, threads: int = 8, root: Path = ROOT):
+    """The app under gunicorn on a free loopback port (gthread workers: keep-alive connections).
+    `root`: the source tree to serve (bench/bench_http.py also serves an older commit's)."""
     port = free_port()
     with open(log, "ab") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
              "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
              "--keep-alive", "30", "--timeout", "60", "--graceful-timeout", "5"],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT,
         )
     server = Server(port, process, log)
     try:

@@ -6,6 +6,7 @@ Development defaults are safe: DEBUG is off unless asked for, and a production-l
 
 from datetime import timedelta
 import datetime
+import tempfile
 from pathlib import Path
 
 import environ
@@ -31,6 +32,9 @@ SECRET_KEY = env.str("SECRET_KEY", default=_DEVELOPMENT_SECRET_KEY)
 # are compared in lower case (DNS names are case-insensitive). The test client's `testserver` is
 # no default: the tests add it themselves (tests/conftest.py).
 PUBLIC_HOSTS = [host.lower() for host in env.list("PUBLIC_HOSTS", default=["localhost", "127.0.0.1"])]
+# How long a process remembers which school a host serves (tenants.middleware.SchoolHosts): a changed
+# domain or a deactivated school takes effect in other processes within this time.
+SCHOOL_HOST_CACHE_SECONDS = env.float("SCHOOL_HOST_CACHE_SECONDS", default=30)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", ".localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -98,7 +102,7 @@ SHARED_APPS = [
     "django.contrib.auth",
     "tenants",
     "django_tenants",
-    "axes",  # login lockouts (config/lockouts.py)
+    "config.apps.LockoutsConfig",  # django-axes: login lockouts (config/lockouts.py), with a translated name
     "config.apps.GosoAdminConfig",  # django.contrib.admin with the project's site (config/admin.py)
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -137,6 +141,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenants.replicas.ReplicaMiddleware",  # safe requests on the read replica, if one is configured
     "tenants.middleware.TenantContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -166,9 +171,9 @@ TEMPLATES = [
 
 def _database(url_variable):
     config = env.db_url(url_variable)
-    config["ENGINE"] = "django_tenants.postgresql_backend"
+    config["ENGINE"] = "tenants.postgresql"  # django-tenants' backend without its per-request statements
     config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    config["CONN_HEALTH_CHECKS"] = True
+    config["CONN_HEALTH_CHECKS"] = True  # a look at the socket, not a `SELECT 1` (tenants/postgresql/base.py)
     return config
 
 
@@ -185,6 +190,24 @@ DATABASES = {"default": _database("DATABASE_URL")}
 DATABASES["owner"] = _database("DATABASE_OWNER_URL") if "DATABASE_OWNER_URL" in env else dict(DATABASES["default"])
 DATABASES["owner"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None), "DEPENDENCIES": []}
 DATABASES["default"]["TEST"] = {"MIRROR": "owner"}
+# A PostgreSQL hot standby of the primary (optional, tenants/replicas.py): safe requests read from it.
+if "DATABASE_REPLICA_URL" in env:
+    DATABASES["replica"] = _database("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=0.5)  # how often a process reads its position
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=10)  # more lag: skipped
+REPLICA_RETRY_SECONDS = env.float("REPLICA_RETRY_SECONDS", default=5)  # an unreachable replica is skipped this long
+REPLICA_MARKER_SECONDS = env.int("REPLICA_MARKER_SECONDS", default=300)  # how long a write's position is remembered
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Read-your-writes markers, shared by the processes of one machine; several machines need a shared
+    # cache here (e.g. django.core.cache.backends.redis.RedisCache).
+    "replica_markers": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env.str("REPLICA_MARKER_DIR", default=str(Path(tempfile.gettempdir()) / "goso-replica-markers")),
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+}
 TENANT_SYNC_ROUTER = "tenants.routers.SharedSchemaRouter"
 DATABASE_ROUTERS = [TENANT_SYNC_ROUTER]
 # The NOLOGIN role the runtime role switches to in the super-admin (methodologist) context.

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils.translation import gettext as _
 
+from tenants.replicas import REPLICA
 from tenants.rls import SUPER_ADMIN_SETTING, TENANT_SETTING, super_admin_role
 
 
@@ -48,6 +49,49 @@ def activate(context: TenantContext, *, using: str = DEFAULT_DB_ALIAS) -> None:
                 super_admin_role() if context.super_admin else "none",
             ],
         )
+
+
+# The token's user and, in the same statement, the context that user most likely works in: their school
+# when the account is active, not a methodologist's, and the host is theirs (or public). `token_user_activate`.
+_TOKEN_USER_ACTIVATE = f"""
+    SELECT u.*, t.expiry AS token_expiry,
+           set_config(%(tenant_setting)s, CASE WHEN u.is_active AND u.role <> %(methodologist)s
+                      AND (%(host_school)s::bigint IS NULL OR u.school_id = %(host_school)s::bigint)
+                      THEN coalesce(u.school_id::text, '') ELSE '' END, true) AS context_school,
+           set_config(%(super_admin_setting)s, 'false', true) AS context_super_admin,
+           set_config('role', 'none', true) AS context_role
+    FROM public.{{lookup}}(%(token_key)s) t JOIN public.users u ON u.id = t.user_id
+    WHERE t.digest = %(digest)s
+"""
+
+
+def token_user_activate(*, token_key: str, digest: str, host_school, using: str = DEFAULT_DB_ALIAS):
+    """(user, token expiry, the context now set) of the unexpired API token `digest`, or None.
+
+    One statement, the first of the request's transaction (TenantContextMiddleware leaves token requests
+    to the API view): it looks the token up (an identity function, tenants/credentials.py) and sets the
+    context the token's user works in on this host. The caller still decides with `context_for_user`
+    and activates again when that differs (a methodologist) or refuses (another school's host, an
+    inactive school, which roll the transaction back). With no matching token nothing is set: a
+    transaction starts without context (every context setting is transaction-local).
+    """
+    from tenants.models import Role, User  # imported late: the models' module loads after this one
+
+    if not connections[using].in_atomic_block:
+        raise RuntimeError("The tenant context can only be set inside a transaction (transaction.atomic).")
+    # A read replica (tenants/replicas.py) runs read-only transactions: the lookup that also deletes the
+    # expired tokens it meets cannot run there, so the one that only skips them does.
+    lookup = "identity_token_find" if connections[using].alias == REPLICA else "identity_token_lookup"
+    users = list(User.objects.db_manager(using).raw(
+        _TOKEN_USER_ACTIVATE.format(lookup=lookup),
+        {"tenant_setting": TENANT_SETTING, "super_admin_setting": SUPER_ADMIN_SETTING,
+         "methodologist": Role.METHODOLOGIST.value,
+         "host_school": None if host_school is None else host_school.pk, "token_key": token_key, "digest": digest},
+    ))
+    if not users:
+        return None
+    user = users[0]
+    return user, user.token_expiry, TenantContext(school_id=int(user.context_school) if user.context_school else None)
 
 
 def current_context(*, using: str = DEFAULT_DB_ALIAS) -> TenantContext:

@@ -341,6 +341,8 @@ def test_a_school_edit_through_the_admin_marks_the_copy_customised(source, schoo
         "key_terms": "", "questions": "",
         "outcome_links-TOTAL_FORMS": 0, "outcome_links-INITIAL_FORMS": 0,
         "outcome_links-MIN_NUM_FORMS": 0, "outcome_links-MAX_NUM_FORMS": 1000,
+        "external_links-TOTAL_FORMS": 0, "external_links-INITIAL_FORMS": 0,
+        "external_links-MIN_NUM_FORMS": 0, "external_links-MAX_NUM_FORMS": 1000,
     }
     response = client.post(reverse("admin:textbooks_paragraph_change", args=[paragraph.pk]), form, **SCHOOL_A)
     assert response.status_code == 302, response.context and response.context["errors"]

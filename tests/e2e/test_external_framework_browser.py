@@ -40,7 +40,7 @@ def test_import_crosswalk_align_and_see_coverage(page, site, screenshot, methodo
     page.locator("#crosswalks-group .add-row a").click()
     choose(page, "id_crosswalks-0-external_item", "curved", CROSSWALKED)
     page.select_option("#id_crosswalks-0-association_type", "exactMatchOf")
-    save_and_continue(page)
+    save_and_continue(page)  # the outcome's own fields untouched: its subsection stays chosen
     with super_admin_context():
         assert Crosswalk.objects.filter(outcome=outcome, association_type="exactMatchOf").count() == 1
     page.locator("#logout-form button, #logout-form input[type=submit]").first.click()

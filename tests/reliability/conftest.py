@@ -131,10 +131,15 @@ def _create_cluster(directory: Path) -> Cluster:
         conf.write(
             "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 100\n"
             "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+            # Statement counts per server, at once (tests/reliability/test_replicas.py); wal_level replica
+            # (the default) and the default pg_hba let a standby stream from it.
+            "shared_preload_libraries = 'pg_stat_statements'\n"
         )
     cluster.start()
     # The same roles and database as ./dev, from the same module.
     roles = database_roles_create(superuser_url=cluster.url("postgres", database="postgres"), database="goso")
+    with psycopg.connect(cluster.url("postgres", database="goso"), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION pg_stat_statements")
     cluster.passwords.update({OWNER: roles.owner_password, RUNTIME: roles.runtime_password})
     return cluster
 

@@ -37,6 +37,12 @@ class TextbookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     def visible_rows(self, *, context):
         return selectors.textbook_list(context=context)
 
+    def paginate_queryset(self, queryset):
+        # The same rows, filters and order, paged at a cost that follows the school (selectors.SchoolPages).
+        if self.paginator is not None and self.action == "list":
+            queryset = selectors.textbook_pages(context=self.tenant_context, narrow=self.filter_queryset)
+        return super().paginate_queryset(queryset)
+
     @extend_schema(
         request=serializers.TextbookForkSerializer,
         responses={201: serializers.TextbookSerializer},
@@ -120,7 +126,7 @@ class OutcomeParagraphsViewSet(mixins.ListModelMixin, ApiViewSet):
 
     def visible_rows(self, *, context):
         outcome = get_object_or_404(LearningOutcome.objects.all(), pk=self.kwargs["outcome_id"])
-        return selectors.outcome_alignments(context=context, outcome=outcome)
+        return selectors.outcome_alignment_pages(context=context, outcome=outcome)
 
 
 @extend_schema_view(
@@ -141,13 +147,22 @@ class AlignmentViewSet(
     def visible_rows(self, *, context):
         return selectors.alignment_list(context=context)
 
+    def paginate_queryset(self, queryset):
+        # The same rows, filters and order, paged at a cost that follows the school (selectors.AlignmentPages).
+        if self.paginator is not None:
+            queryset = selectors.alignment_pages(context=self.tenant_context, narrow=self.filter_queryset)
+        return super().paginate_queryset(queryset)
+
     def create(self, request):
         body = serializers.AlignmentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         fields = dict(body.validated_data)
-        paragraph = get_object_or_404(selectors.paragraph_list(context=self.tenant_context), pk=fields.pop("paragraph"))
+        # With its textbook: the alignment's check compares the textbook's subject with the outcome's.
+        paragraph = get_object_or_404(
+            selectors.paragraph_list(context=self.tenant_context).select_related("chapter__textbook"), pk=fields.pop("paragraph")
+        )
         alignment = services.alignment_create(paragraph=paragraph, created_by=request.user, **fields)
-        alignment.refresh_from_db(fields=["school"])  # the database copies it from the paragraph
+        alignment.school_id = paragraph.school_id  # what the database copies from the paragraph (trigger)
         history_record(user=request.user, obj=alignment, action=ADDITION)  # the admin's History shows it
         return Response(self.get_serializer(alignment).data, status=status.HTTP_201_CREATED)
 

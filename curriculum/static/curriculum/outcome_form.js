@@ -18,7 +18,14 @@ document.addEventListener('DOMContentLoaded', function() {
             options.data = query.toString();
         }
     });
+    // Django's related-object links fire 'change' on every chooser when the page loads: only a framework
+    // that really differs from the one the subsection was chosen under clears it.
+    let framework = $('#id_framework').val();
     $('#id_framework').on('change', function() {
+        if ($(this).val() === framework) {
+            return;
+        }
+        framework = $(this).val();
         $('#id_subsection').val(null).trigger('change');
     });
 });

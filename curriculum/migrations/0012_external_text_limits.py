@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('curriculum', '0009_superseded_versions_read_only'),
+        ('curriculum', '0011_constraint_messages'),
     ]
 
     operations = [
