@@ -406,12 +406,35 @@ def _sync(model, *, existing: dict, wanted: dict, fixed: dict, counts: KindCount
 def external_package_import(*, data, source, source_url: str = "", dry_run: bool = False) -> ExternalImportReport:
     """Import (or re-sync) an external CASE package; all or nothing. `source_url` is kept for later re-syncs."""
     package = package_check(data, source=source)
+    _check_lengths(package, source)
     document = package.document
     report = ExternalImportReport(path=str(source), title=document["title"], identifier=str(package.identifier),
                                   dry_run=dry_run)
     with super_admin_context():
         _import(package, report, source_url=source_url, dry_run=dry_run)
     return report
+
+
+def _check_lengths(package: Package, source) -> None:
+    """Texts longer than the columns' limits (far above real frameworks) are named, never cut."""
+    problems = Problems()
+
+    def check(model, path, values):
+        for name, value in values.items():
+            field = model._meta.get_field(name)
+            if isinstance(value, str) and field.max_length and len(value) > field.max_length:
+                problems.add(path, _("%(field)s is too long (%(length)s characters; at most %(max)s)") % {
+                    "field": field.verbose_name, "length": len(value), "max": field.max_length})
+
+    check(ExternalFramework, "CFDocument", _document_columns(package.document))
+    for index, item in enumerate(package.items.values()):
+        check(ExternalItem, f"CFItems[{index}]", _item_columns(item, index, None))
+    for index, association in enumerate(package.associations.values()):
+        check(ExternalAssociation, f"CFAssociations[{index}]", _association_columns(association, index))
+    for (kind, _identifier), definition in package.definitions.items():
+        check(ExternalDefinition, kind, _definition_columns(kind, definition, 0))
+    if problems:
+        raise ImportFileError(source, problems)
 
 
 def _import(package: Package, report: ExternalImportReport, *, source_url: str, dry_run: bool) -> None:

@@ -19,34 +19,36 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 # curriculum.models imports this module at its end: what it defines before is available.
-from curriculum.models import SHORT_TEXT, BoundedTextField, text_length_check
+from curriculum.models import LONG_TEXT, SHORT_TEXT, BoundedTextField, text_length_check
 
 
 class ExternalFramework(models.Model):
     """One external CFDocument and its package."""
 
     identifier = models.UUIDField(_("CASE identifier"), unique=True)
-    uri = models.TextField(_("URI"))
-    creator = models.TextField(_("creator"))
-    title = models.TextField(_("title"))
-    version = models.TextField(_("version"), blank=True)
+    uri = BoundedTextField(_("URI"), max_length=SHORT_TEXT)
+    creator = BoundedTextField(_("creator"), max_length=SHORT_TEXT)
+    title = BoundedTextField(_("title"), max_length=SHORT_TEXT)
+    version = BoundedTextField(_("version"), max_length=SHORT_TEXT, blank=True)
     language = models.CharField(_("language"), max_length=64, blank=True)
     subject = ArrayField(models.TextField(), verbose_name=_("subject"), default=list, blank=True)
     adoption_status = models.CharField(_("adoption status"), max_length=100, blank=True)
-    description = models.TextField(_("description"), blank=True)
-    publisher = models.TextField(_("publisher"), blank=True)
-    official_source_url = models.TextField(_("official source URL"), blank=True)
+    description = BoundedTextField(_("description"), max_length=LONG_TEXT, blank=True)
+    publisher = BoundedTextField(_("publisher"), max_length=SHORT_TEXT, blank=True)
+    official_source_url = BoundedTextField(_("official source URL"), max_length=SHORT_TEXT, blank=True)
     license_uri = models.JSONField(_("licence"), null=True, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = BoundedTextField(_("notes"), max_length=LONG_TEXT, blank=True)
     case_version = models.CharField(_("CASE version"), max_length=20, blank=True)
-    framework_type = models.TextField(_("framework type"), blank=True)
+    framework_type = BoundedTextField(_("framework type"), max_length=SHORT_TEXT, blank=True)
     status_start_date = models.CharField(_("status start date"), max_length=40, blank=True)
     status_end_date = models.CharField(_("status end date"), max_length=40, blank=True)
     last_change_date_time = models.CharField(_("last change (publisher)"), max_length=40, blank=True)
     # The CFDocument as received; top-level package keys we do not know are kept in `package_extras`.
     original = models.JSONField(_("original CFDocument"))
     package_extras = models.JSONField(_("other package keys"), default=dict, blank=True)
-    source_url = models.TextField(_("source URL"), blank=True, help_text=_("The CFPackages URL it is synced from."))
+    source_url = BoundedTextField(
+        _("source URL"), max_length=SHORT_TEXT, blank=True, help_text=_("The CFPackages URL it is synced from."),
+    )
     # The last import or re-sync that changed something (one that changes nothing writes nothing).
     last_synced_at = models.DateTimeField(_("last sync"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -70,18 +72,18 @@ class ExternalItem(models.Model):
         ExternalFramework, on_delete=models.CASCADE, related_name="items", verbose_name=_("external framework"),
     )
     identifier = models.UUIDField(_("CASE identifier"), unique=True)
-    uri = models.TextField(_("URI"))
-    human_coding_scheme = models.TextField(_("code"), blank=True)
-    full_statement = models.TextField(_("full statement"))
-    abbreviated_statement = models.TextField(_("abbreviated statement"), blank=True)
-    alternative_label = models.TextField(_("alternative label"), blank=True)
-    item_type = models.TextField(_("item type"), blank=True)
+    uri = BoundedTextField(_("URI"), max_length=SHORT_TEXT)
+    human_coding_scheme = BoundedTextField(_("code"), max_length=SHORT_TEXT, blank=True)
+    full_statement = BoundedTextField(_("full statement"), max_length=LONG_TEXT)
+    abbreviated_statement = BoundedTextField(_("abbreviated statement"), max_length=LONG_TEXT, blank=True)
+    alternative_label = BoundedTextField(_("alternative label"), max_length=SHORT_TEXT, blank=True)
+    item_type = BoundedTextField(_("item type"), max_length=SHORT_TEXT, blank=True)
     item_type_identifier = models.UUIDField(_("item type identifier"), null=True, blank=True)
-    item_type_uri = models.TextField(_("item type URI"), blank=True)
+    item_type_uri = BoundedTextField(_("item type URI"), max_length=SHORT_TEXT, blank=True)
     education_level = ArrayField(models.TextField(), verbose_name=_("education level"), default=list, blank=True)
     language = models.CharField(_("language"), max_length=64, blank=True)
-    list_enumeration = models.TextField(_("list enumeration"), blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    list_enumeration = BoundedTextField(_("list enumeration"), max_length=SHORT_TEXT, blank=True)
+    notes = BoundedTextField(_("notes"), max_length=LONG_TEXT, blank=True)
     status_start_date = models.CharField(_("status start date"), max_length=40, blank=True)
     status_end_date = models.CharField(_("status end date"), max_length=40, blank=True)
     last_change_date_time = models.CharField(_("last change (publisher)"), max_length=40, blank=True)
@@ -121,14 +123,14 @@ class ExternalAssociation(models.Model):
         ExternalFramework, on_delete=models.CASCADE, related_name="associations", verbose_name=_("external framework"),
     )
     identifier = models.UUIDField(_("CASE identifier"), unique=True)
-    uri = models.TextField(_("URI"))
+    uri = BoundedTextField(_("URI"), max_length=SHORT_TEXT)
     association_type = models.CharField(_("association type"), max_length=200)
     origin_identifier = models.UUIDField(_("origin identifier"))
-    origin_uri = models.TextField(_("origin URI"), blank=True)
-    origin_title = models.TextField(_("origin title"), blank=True)
+    origin_uri = BoundedTextField(_("origin URI"), max_length=SHORT_TEXT, blank=True)
+    origin_title = BoundedTextField(_("origin title"), max_length=SHORT_TEXT, blank=True)
     destination_identifier = models.UUIDField(_("destination identifier"))
-    destination_uri = models.TextField(_("destination URI"), blank=True)
-    destination_title = models.TextField(_("destination title"), blank=True)
+    destination_uri = BoundedTextField(_("destination URI"), max_length=SHORT_TEXT, blank=True)
+    destination_title = BoundedTextField(_("destination title"), max_length=SHORT_TEXT, blank=True)
     origin_item = models.ForeignKey(
         ExternalItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("origin item"),
     )
@@ -179,8 +181,8 @@ class ExternalDefinition(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
     identifier = models.UUIDField(_("CASE identifier"))
-    uri = models.TextField(_("URI"), blank=True)
-    title = models.TextField(_("title"), blank=True)
+    uri = BoundedTextField(_("URI"), max_length=SHORT_TEXT, blank=True)
+    title = BoundedTextField(_("title"), max_length=SHORT_TEXT, blank=True)
     position = models.PositiveIntegerField(_("position in the package"), default=0)
     is_deprecated = models.BooleanField(_("deprecated"), default=False)
     original = models.JSONField(_("original definition"))

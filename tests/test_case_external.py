@@ -348,6 +348,8 @@ def malformed_cases():
     bad_id["CFItems"][0]["identifier"] = "not-a-uuid"
     unknown_type = copy.deepcopy(data)
     unknown_type["CFAssociations"][3]["associationType"] = "isCousinOf"
+    too_long = copy.deepcopy(data)
+    too_long["CFItems"][1]["fullStatement"] = "x" * 20_001
     return {
         "duplicate identifier": (duplicate, "CFItems[3].identifier: duplicate identifier"),
         "cycle": (cycle, "make a cycle"),
@@ -355,6 +357,7 @@ def malformed_cases():
         "missing fullStatement": (no_statement, "CFItems[0]: 'fullStatement' is a required property"),
         "malformed identifier": (bad_id, "CFItems[0].identifier: 'not-a-uuid' does not match"),
         "unknown association type": (unknown_type, "CFAssociations[3].associationType: 'isCousinOf' is not one of"),
+        "text too long": (too_long, "CFItems[1]: full statement is too long (20001 characters; at most 20000)"),
     }
 
 
