@@ -20,7 +20,7 @@ from pathlib import Path
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from bench.common import figure, median_ms
+from bench.common import figure, median_ms, time_once
 from bench.scale import NATIONAL, national_data
 from tenants.context import TenantContext, super_admin_context, tenant_context
 from textbooks import selectors
@@ -49,9 +49,10 @@ def _subjects(school_code: str):
 
 def _hot_queries(*, school_id: int, paragraph: Paragraph, outcome, textbook: Textbook) -> dict:
     context = TenantContext(school_id=school_id)
+    pages = selectors.alignment_pages(context=context)  # what the API's list pages (AlignmentPages)
     return {
-        "a school's mappings list (page)": lambda: list(selectors.alignment_list(context=context)[:50]),
-        "a school's mappings list (count)": lambda: selectors.alignment_list(context=context).count(),
+        "a school's mappings list (page)": lambda: pages[0:50],
+        "a school's mappings list (count)": lambda: pages.count(),
         "a paragraph's outcomes": lambda: list(selectors.paragraph_alignments(context=context, paragraph=paragraph)),
         "an outcome's paragraphs (page)": lambda: list(selectors.outcome_alignments(context=context, outcome=outcome)[:50]),
         "coverage of a textbook (whole report)": lambda: textbook_coverage(context=context, textbook_id=textbook.pk),
@@ -65,22 +66,9 @@ def _captured_sql(*, school_id: int, run) -> list[str]:
     return [query["sql"] for query in captured.captured_queries if "set_config" not in query["sql"]]
 
 
-def _time_once(cursor, statements: list[str]) -> float:
-    """One untimed execution (after the owner side's ALTER TABLE the backend rebuilds its relation
-    cache and plans; both sides pay the same warm-up outside the clock), then one timed execution."""
-    for sql in statements:
-        cursor.execute(sql)
-        cursor.fetchall()
-    started = time.perf_counter()
-    for sql in statements:
-        cursor.execute(sql)
-        cursor.fetchall()
-    return time.perf_counter() - started
-
-
 def _runtime_sample(*, school_id, statements) -> float:
     with tenant_context(school_id=school_id), connection.cursor() as cursor:
-        return _time_once(cursor, statements)
+        return time_once(cursor, statements)
 
 
 @contextmanager
@@ -96,7 +84,7 @@ def _owner_without_rls():
 def _owner_sample(*, statements) -> float:
     # A transaction per sample: its ALTER TABLE locks would block the runtime side's next sample.
     with _owner_without_rls() as cursor:
-        return _time_once(cursor, statements)
+        return time_once(cursor, statements)
 
 
 def _explain(cursor, statements) -> list[str]:

@@ -43,3 +43,16 @@ def figure(name, value, unit, target, met, note=None) -> dict:
     if note:
         result["note"] = note
     return result
+
+
+def time_once(cursor, statements: list[str]) -> float:
+    """One untimed execution (plans and caches warm, outside the clock; alike for every side compared),
+    then the timed one: seconds."""
+    for sql in statements:
+        cursor.execute(sql)
+        cursor.fetchall()
+    started = time.perf_counter()
+    for sql in statements:
+        cursor.execute(sql)
+        cursor.fetchall()
+    return time.perf_counter() - started

@@ -15,6 +15,13 @@ from bench.scale_data import PRESETS, scale_data_generate
 NATIONAL = PRESETS["national"]
 
 
+def _load_average() -> str:
+    try:
+        return " / ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def _generate() -> tuple[dict, float]:
     started = time.perf_counter()
     report = scale_data_generate(sizes=NATIONAL, log=lambda line: print(f"    generate_scale_data: {line}", flush=True))
@@ -24,6 +31,7 @@ def _generate() -> tuple[dict, float]:
 @cache
 def national_data() -> tuple[dict, ...]:
     """Make sure the national-scale data exists; the generation and check figures (once per run)."""
+    load_before = _load_average()
     report, generation_seconds = _generate()
     check_report, check_seconds = _generate()  # now complete: only the check
     if check_report:
@@ -33,8 +41,9 @@ def national_data() -> tuple[dict, ...]:
         generation = figure(
             "generate_scale_data (national sizes): generation", generation_seconds, "s", None, True,
             note=f"{sizes}; generated in this run: " + "; ".join(
-                f"{name} {rows:,} rows in {took} s" for name, (rows, took) in report.items()
-            ),
+                f"{name} {rows:,} rows in {took} s" + ("" if cpu is None else f" (PostgreSQL CPU {cpu} s)")
+                for name, (rows, took, cpu) in report.items()
+            ) + f"; load average before: {load_before}",
         )
     else:
         generation = figure(

@@ -15,6 +15,7 @@ from config.history import admin_change_message, entry_values
 from config.roles import RolePermissions
 from tenants.context import SchoolInactive
 from database_errors import database_error_as_user_error
+from languages import text_html
 
 
 class LoginForm(AdminAuthenticationForm):
@@ -134,6 +135,17 @@ def translation_status_filter(field_base):
             return queryset
 
     return TranslationStatusFilter
+
+
+def text_column(field, description, *, limit=120):
+    """A list column with the `<field>_ru`/`_kz` text in the interface language (languages.py), marked where
+    it falls back to the other language; sorted by the Russian text."""
+
+    @admin.display(description=description, ordering=f"{field}_ru")
+    def column(self, obj):
+        return text_html(obj, field, limit=limit)
+
+    return column
 
 
 class BilingualAdmin(ProjectAdmin):

@@ -102,7 +102,7 @@ SHARED_APPS = [
     "django.contrib.auth",
     "tenants",
     "django_tenants",
-    "axes",  # login lockouts (config/lockouts.py)
+    "config.apps.LockoutsConfig",  # django-axes: login lockouts (config/lockouts.py), with a translated name
     "config.apps.GosoAdminConfig",  # django.contrib.admin with the project's site (config/admin.py)
     "django.contrib.sessions",
     "django.contrib.messages",

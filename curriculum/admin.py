@@ -22,7 +22,7 @@ from curriculum.models import Framework, LearningOutcome, Section, Subject, Subs
 from curriculum.selectors import framework_tree, outcomes_for_alignment
 from curriculum.versions import VersionLabels, current_versions_only, framework_versions
 from curriculum.spreadsheets import LearningOutcomeResource, SectionResource, SpreadsheetAdminMixin, SubsectionResource
-from config.admin_base import BilingualAdmin, ProjectInline, is_autocomplete_request
+from config.admin_base import BilingualAdmin, ProjectInline, is_autocomplete_request, text_column
 
 
 def code_column():
@@ -145,11 +145,13 @@ class GosoInline(SupersededReadOnly, ProjectInline):
 @admin.register(Subject)
 class SubjectAdmin(GosoAdmin):
     menu_order = 10
-    list_display = ["name_ru", "name_kz", "code", "grade_from", "grade_to", "framework_count", "has_kazakh", "is_active"]
+    list_display = ["name", "code", "grade_from", "grade_to", "framework_count", "has_kazakh", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name_ru", "name_kz"]
     ordering = ["name_ru"]  # explicit: a model's default ordering is dropped from annotated (GROUP BY) queries
     fields = ["code", ("name_ru", "name_kz"), ("grade_from", "grade_to"), "is_active"]
+
+    name = text_column("name", _("name"))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(framework_count=Count("frameworks"))
@@ -221,7 +223,7 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
     form = FrameworkForm
     bilingual_field = "title"
     list_display = [
-        "title_ru", "code", "subject", "version", "order_number", "order_date", "outcome_count", "has_kazakh", "is_active",
+        "title", "code", "subject", "version", "order_number", "order_date", "outcome_count", "has_kazakh", "is_active",
         "tree_link",
     ]
     version_label = "framework_full"
@@ -240,6 +242,19 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
     ]
     readonly_fields = ["previous_version"]
     inlines = [SectionInline]
+    title = text_column("title", _("title"))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        # Read-only: the orders as text, not the stored JSON.
+        swap = {"amendments": "amendments_list"}
+        return [(name, {**options, "fields": [swap.get(f, f) for f in options["fields"]]}) for name, options in fieldsets]
+
+    @admin.display(description=_("amendments"))
+    def amendments_list(self, obj):
+        return AmendmentsField().prepare_value(obj.amendments) or "—"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(outcome_count=Count("outcomes"))
@@ -305,10 +320,9 @@ class FrameworkAdmin(CaseDownloadAdminMixin, GosoAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": framework,
-            "title": framework.title_ru,
+            "title": str(framework),
             "subtitle": _("Sections, subsections and learning outcomes by grade"),
             "tree": framework_tree(framework=framework),
-            "language_kz": request.LANGUAGE_CODE == "kk",
         }
         if tree_views.framework_editable(self, request, framework):
             context.update(tree_views.tree_editor_context(framework))
@@ -328,7 +342,7 @@ class SubsectionInline(GosoInline, admin.TabularInline):
 class SectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     menu_order = 30
     resource_classes = [SectionResource]
-    list_display = ["code_column", "name_ru", "framework_version", "has_kazakh", "is_active"]
+    list_display = ["code_column", "name", "framework_version", "has_kazakh", "is_active"]
     list_filter = ["framework", "is_active"]
     version_labelled_fields = {"framework": "framework_full"}
     version_label = "section"
@@ -338,13 +352,14 @@ class SectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     fields = ["framework", "code", ("name_ru", "name_kz"), ("description_ru", "description_kz"), "display_order", "is_active"]
     inlines = [SubsectionInline]
     code_column = code_column()
+    name = text_column("name", _("name"))
 
 
 @admin.register(Subsection)
 class SubsectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     menu_order = 40
     resource_classes = [SubsectionResource]
-    list_display = ["code_column", "name_ru", "section", "framework_version", "has_kazakh", "is_active"]
+    list_display = ["code_column", "name", "section", "framework_version", "has_kazakh", "is_active"]
     list_filter = ["section__framework", "is_active"]
     version_labelled_fields = {"section": "section"}
     version_label = "subsection"
@@ -354,6 +369,7 @@ class SubsectionAdmin(SpreadsheetAdminMixin, GosoAdmin):
     autocomplete_fields = ["section"]
     fields = ["section", "code", ("name_ru", "name_kz"), ("description_ru", "description_kz"), "display_order", "is_active"]
     code_column = code_column()
+    name = text_column("name", _("name"))
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("section")  # labels name the section's framework
@@ -440,9 +456,7 @@ class LearningOutcomeAdmin(SpreadsheetAdminMixin, GosoAdmin):
     code_column = code_column()
     inlines = [CrosswalkInline]
 
-    @admin.display(description=_("text (Russian)"), ordering="title_ru")
-    def short_title(self, obj):
-        return obj.title_ru if len(obj.title_ru) <= 120 else f"{obj.title_ru[:119]}…"
+    short_title = text_column("title", _("text"))
 
     class Media:
         js = ["curriculum/outcome_form.js"]  # the subsection chooser follows the chosen framework

@@ -5,6 +5,7 @@ publisher's package says. Crosswalks from GOSO outcomes to external items are an
 page (curriculum/admin.py). Roles: config/roles.py."""
 
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -54,6 +55,10 @@ class ExternalImportForm(forms.Form):
 def _saved_upload(upload) -> str:
     """Keep an uploaded package between the preview and the import; returns a signed token naming it."""
     UPLOADS.mkdir(mode=0o700, exist_ok=True)
+    expired = time.time() - TOKEN_MAX_AGE
+    for old in UPLOADS.glob("*.json"):  # previews never confirmed
+        if old.stat().st_mtime < expired:
+            old.unlink(missing_ok=True)
     name = f"{uuid.uuid4()}.json"
     with open(UPLOADS / name, "wb") as file:
         for chunk in upload.chunks():

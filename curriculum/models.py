@@ -6,6 +6,8 @@ and triggers (curriculum/migrations) for rules that span tables (an outcome's co
 grade and subsection; its subsection belongs to its framework).
 """
 
+import re
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -16,6 +18,7 @@ from django.db.models.functions import Length
 from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy as _
 
+from languages import text_label
 from curriculum.codes import (
     MAX_GRADE, MIN_GRADE, OUTCOME_CODE, SECTION_CODE, SUBJECT_CODE, SUBSECTION_CODE, grade_error, outcome_code_error,
     section_code_error, subsection_code_error, validate_grade,
@@ -137,14 +140,20 @@ class Subject(models.Model):
         verbose_name = _("subject")
         verbose_name_plural = _("subjects")
         constraints = [
-            models.CheckConstraint(condition=Q(code__regex=SUBJECT_CODE), name="subjects_code_format"),
+            models.CheckConstraint(
+                condition=Q(code__regex=SUBJECT_CODE), name="subjects_code_format",
+                violation_error_message=_("Code: use lower-case latin letters, digits and _ (e.g. history_kz)."),
+            ),
             grade_range_check("grade_from", "subjects_grade_from_range"),
             grade_range_check("grade_to", "subjects_grade_to_range"),
-            models.CheckConstraint(condition=Q(grade_from__lte=F("grade_to")), name="subjects_grade_order"),
+            models.CheckConstraint(
+                condition=Q(grade_from__lte=F("grade_to")), name="subjects_grade_order",
+                violation_error_message=_("'From grade' must not be above 'to grade'."),
+            ),
         ]
 
     def __str__(self):
-        return self.name_ru
+        return text_label(self, "name")
 
 
 class Framework(CaseIdentifiers):
@@ -194,7 +203,7 @@ class Framework(CaseIdentifiers):
     }
 
     def __str__(self):
-        return self.title_ru
+        return text_label(self, "title")
 
 
 class TreeNode(CaseTreeIdentifiers):
@@ -214,7 +223,7 @@ class TreeNode(CaseTreeIdentifiers):
         abstract = True
 
     def __str__(self):
-        return f"{self.code}. {self.name_ru}"
+        return f"{self.code}. {text_label(self, 'name')}"
 
 
 class Section(TreeNode):
@@ -228,7 +237,10 @@ class Section(TreeNode):
         verbose_name_plural = _("sections")
         constraints = [
             models.UniqueConstraint(fields=["framework", "code"], name="goso_sections_code_unique_per_framework"),
-            models.CheckConstraint(condition=Q(code__regex=SECTION_CODE), name="goso_sections_code_format"),
+            models.CheckConstraint(
+                condition=Q(code__regex=SECTION_CODE), name="goso_sections_code_format",
+                violation_error_message=_("Code: a section code is a number, such as 2."),
+            ),
         ]
 
     def clean(self):
@@ -247,8 +259,18 @@ class Subsection(TreeNode):
         verbose_name_plural = _("subsections")
         constraints = [
             models.UniqueConstraint(fields=["section", "code"], name="goso_subsections_code_unique_per_section"),
-            models.CheckConstraint(condition=Q(code__regex=SUBSECTION_CODE), name="goso_subsections_code_format"),
+            models.CheckConstraint(
+                condition=Q(code__regex=SUBSECTION_CODE), name="goso_subsections_code_format",
+                violation_error_message=_("Code: a subsection code is section.number, such as 2.1."),
+            ),
         ]
+
+    # The trigger's message carries the codes (curriculum/migrations/0002).
+    database_rule_messages = {
+        "goso_subsections_code_matches_section": lambda refusal: (match := re.search(
+            r'subsection code "(?P<code>[^"]*)" does not start with its section code "(?P<section>[^"]*)"', refusal
+        )) and subsection_code_error(match["code"], section_code=match["section"]),
+    }
 
     def clean(self):
         if self.code and self.section_id:
@@ -291,17 +313,26 @@ class LearningOutcome(CaseTreeIdentifiers):
         ]
         constraints = [
             models.UniqueConstraint(fields=["framework", "code"], name="learning_outcomes_code_unique_per_framework"),
-            models.CheckConstraint(condition=Q(code__regex=OUTCOME_CODE), name="learning_outcomes_code_format"),
+            models.CheckConstraint(
+                condition=Q(code__regex=OUTCOME_CODE), name="learning_outcomes_code_format",
+                violation_error_message=_("Code: a learning outcome code is grade.section.subsection.number, such as 7.2.1.2."),
+            ),
             grade_range_check("grade", "learning_outcomes_grade_range"),
         ]
 
     # Rules the database checks in triggers (curriculum/migrations), for a write that skips clean().
     database_rule_messages = {
         "learning_outcomes_grade_in_subject_range": _("The outcome's grade is outside its subject's grades."),
+        # The trigger's message carries the values; they are read back and said in the user's language.
+        "learning_outcomes_code_matches_place": lambda refusal: (match := re.search(
+            r'code "(?P<code>[^"]*)" does not agree with grade (?P<grade>\d+) and subsection "(?P<subsection>[^"]*)"', refusal
+        )) and outcome_code_error(match["code"], grade=int(match["grade"]), subsection_code=match["subsection"]),
+        "learning_outcomes_subsection_in_framework": _("This subsection belongs to another framework."),
     }
 
     def __str__(self):
-        return f"{self.code} {self.title_ru[:80]}"
+        title = text_label(self, "title")
+        return f"{self.code} {title if len(title) <= 80 else title[:79] + '…'}"
 
     def clean(self):
         if self.framework_id and self.grade is not None and not grade_error(self.grade):  # else the field says it

@@ -144,8 +144,8 @@ def tree_structure_view(model_admin, request, object_id):
 
 
 def tree_renumber_view(model_admin, request, object_id):
-    """Renumber a section or subsection: the new code, a preview of every code that changes, then
-    (POST with confirm) the change in one transaction."""
+    """Renumber a section or subsection (or move a subsection to another section): the new code, a
+    preview of every code that changes, then (POST with confirm) the change in one transaction."""
     framework = _framework(model_admin, request, object_id)
     data = request.POST if request.method == "POST" else request.GET
     kind, _sep, pk = (data.get("node") or "").partition(":")
@@ -153,15 +153,22 @@ def tree_renumber_view(model_admin, request, object_id):
         raise Http404
     node = _node(framework, kind, pk)
     new_code = (data.get("code") or "").strip()
+    section = _node(framework, "section", data["section"]) if kind == "subsection" and data.get("section") else None
+    moving = section is not None and section.pk != node.section_id
     tree_url = reverse("admin:curriculum_framework_tree", args=[framework.pk])
     changes, error = None, None
-    if new_code:
+    if new_code or moving:
+        confirmed = request.method == "POST" and data.get("confirm")
         try:
-            if request.method == "POST" and data.get("confirm"):
-                changes = structure.branch_renumber(node=node, new_code=new_code)
+            if moving:
+                action = structure.node_move if confirmed else structure.node_move_preview
+                changes = action(node=node, parent=section, code=new_code or None)
+            else:
+                action = structure.branch_renumber if confirmed else structure.branch_renumber_preview
+                changes = action(node=node, new_code=new_code)
+            if confirmed:
                 model_admin.message_user(request, _changes_message(changes), messages.SUCCESS)
                 return HttpResponseRedirect(f"{tree_url}#{kind}-{node.pk}")
-            changes = structure.branch_renumber_preview(node=node, new_code=new_code)
         except ValidationError as refusal:
             error = _refusal_text(refusal)
         except PermissionDenied as refusal:
@@ -175,9 +182,12 @@ def tree_renumber_view(model_admin, request, object_id):
         "node_ref": f"{kind}:{node.pk}",
         "node_anchor": f"{kind}-{node.pk}",
         "new_code": new_code,
+        "sections": Section.objects.filter(framework=framework).order_by("display_order", "code_sort") if kind == "subsection" else None,
+        "section": section or getattr(node, "section", None),
         "changes": changes,
         "error": error,
         "tree_url": tree_url,
+        "language_kz": request.LANGUAGE_CODE == "kk",
     }
     return TemplateResponse(request, "admin/curriculum/framework/tree_renumber.html", context)
 

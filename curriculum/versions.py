@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
+from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subject, Subsection
 from tenants.context import require_super_admin
 from database_errors import user_errors_from_database
+from languages import text_label
 
 # Below this share of matching text (difflib's ratio) two outcomes with different codes are not proposed.
 SIMILARITY_THRESHOLD = 0.6
@@ -315,7 +317,8 @@ def framework_versions() -> dict[int, FrameworkVersion]:
     rows = {
         row["id"]: row
         for row in Framework.objects.values(
-            "id", "code", "title_ru", "previous_version_id", "valid_from", "order_date", "subject__name_ru"
+            "id", "code", "title_ru", "title_kz", "previous_version_id", "valid_from", "order_date", "subject__name_ru",
+            "subject__name_kz",
         )
     }
     next_of = {row["previous_version_id"]: framework_id for framework_id, row in rows.items() if row["previous_version_id"]}
@@ -337,7 +340,10 @@ def framework_versions() -> dict[int, FrameworkVersion]:
     for framework_id, row in rows.items():
         date = row["valid_from"] or row["order_date"]
         versions[framework_id] = FrameworkVersion(
-            id=framework_id, code=row["code"], title=row["title_ru"], subject=row["subject__name_ru"], year=date.year if date else None,
+            id=framework_id, code=row["code"], year=date.year if date else None,
+            # In the interface language (languages.py), as every other label.
+            title=text_label(SimpleNamespace(title_ru=row["title_ru"], title_kz=row["title_kz"]), "title"),
+            subject=text_label(SimpleNamespace(name_ru=row["subject__name_ru"], name_kz=row["subject__name_kz"]), "name"),
             number=number(framework_id), previous_id=row["previous_version_id"], next_id=next_of.get(framework_id),
             current_id=current(framework_id),
         )
@@ -366,7 +372,7 @@ class VersionLabels:
 
     def outcome(self, outcome) -> str:
         """"История Казахстана (2022, v2) · 7.2.1.1 объяснять роль религии": the whole text."""
-        return f"{self.framework(outcome.framework_id)} · {outcome.code} {outcome.title_ru}"
+        return f"{self.framework(outcome.framework_id)} · {outcome.code} {text_label(outcome, 'title')}"
 
     def subsection(self, subsection) -> str:
         return f"{self.framework(subsection.section.framework_id)} · {subsection}"

@@ -1,6 +1,7 @@
 """The admin for schools, accounts and login lockouts. Who may do what: config/roles.py; the shared
 base classes: config/admin_base.py; the site: config/admin.py."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.auth.admin import UserAdmin
@@ -10,13 +11,22 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
-from config.admin_base import BilingualAdmin, ProjectAdminMixin, ProjectInline, own_rows
+from config.admin_base import BilingualAdmin, ProjectAdminMixin, ProjectInline, own_rows, text_column
 from config.roles import RolePermissions
 from tenants.models import Domain, Role, School, User
 
 
+class DomainForm(forms.ModelForm):
+    class Meta:
+        model = Domain
+        fields = ["domain", "is_primary"]
+        # django-tenants' DomainMixin gives these fields no translatable names.
+        labels = {"domain": _("host name"), "is_primary": _("primary")}
+
+
 class DomainInline(ProjectInline, admin.TabularInline):
     model = Domain
+    form = DomainForm
     extra = 0
     fields = ["domain", "is_primary"]
 
@@ -24,12 +34,13 @@ class DomainInline(ProjectInline, admin.TabularInline):
 @admin.register(School)
 class SchoolAdmin(BilingualAdmin):
     menu_order = 110
-    list_display = ["name_ru", "code", "has_russian", "has_kazakh", "is_active"]
+    list_display = ["name", "code", "has_russian", "has_kazakh", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name_ru", "name_kz"]
     ordering = ["name_ru"]
     fields = ["code", ("name_ru", "name_kz"), "is_active"]
     inlines = [DomainInline]
+    name = text_column("name", _("name"))
 
 
 @admin.register(User)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 from knox.models import AbstractAuthToken
 
+from languages import text_label
 from tenants.credentials import password_hash_for_check
 
 
@@ -36,7 +37,7 @@ class School(TenantMixin):
         ]
 
     def __str__(self):
-        return self.name_ru
+        return text_label(self, "name")
 
     def _check_schema_name_is_unique(self):
         # django-tenants refuses two tenants in one schema; sharing `public` is this design's point.

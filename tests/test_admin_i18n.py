@@ -81,7 +81,7 @@ def test_lists_show_and_filter_missing_kazakh_text(methodologist_client, outcome
 
     assert [row.code for row in missing] == [outcome.code]
     assert [row.code for row in complete] == [translated.code]
-    assert 'alt="False"' in page and 'alt="True"' in page  # the KZ column marks which rows lack Kazakh
+    assert 'alt="Нет"' in page and 'alt="Да"' in page  # the KZ column marks which rows lack Kazakh
 
 
 def test_our_strings_have_russian_and_kazakh_translations():

@@ -129,11 +129,14 @@ def test_outcome_detail_spells_out_its_place(admin_a, outcome):
 
     assert body["code"] == "7.2.1.1"
     assert body["framework"] == {
-        "id": outcome.framework_id, "code": "goso_hist_kz_2022_09_16",
+        "id": outcome.framework_id, "code": "goso_hist_kz_2022_09_16", "title": "ГОСО История Казахстана (5-9 классы)",
         "title_ru": "ГОСО История Казахстана (5-9 классы)", "title_kz": "",
     }
     assert body["section"]["code"] == "2"
-    assert body["subsection"] == {"id": outcome.subsection_id, "code": "2.1", "name_ru": "Мировоззрение и религия", "name_kz": ""}
+    assert body["subsection"] == {
+        "id": outcome.subsection_id, "code": "2.1", "name": "Мировоззрение и религия", "name_ru": "Мировоззрение и религия",
+        "name_kz": "",
+    }
 
 
 def test_unknown_outcome_is_404(admin_a, db):

@@ -30,6 +30,21 @@ SAMPLES = ("EmptyExternalFramework.json", "ItemTypeTestFramework.json", "Markdow
 CASE = "/ims/case/v1p1"
 
 
+def make_crosswalk(outcome):
+    """A crosswalk from `outcome` to the single item of a small external framework (committed as super admin)."""
+    from django.utils import timezone
+
+    from curriculum.external_models import Crosswalk
+
+    with super_admin_context():
+        external = ExternalFramework.objects.create(
+            identifier="5e0d2b6e-2a4c-4f4e-9a51-1c0b8f9b2a01", uri="https://example.org/d", creator="Cambridge",
+            title="Cambridge", original={}, last_synced_at=timezone.now())
+        item = ExternalItem.objects.create(framework=external, identifier="5e0d2b6e-2a4c-4f4e-9a51-000000000001",
+                                           uri="https://example.org/i", full_statement="Integers", original={})
+        return Crosswalk.objects.create(outcome=outcome, external_item=item, association_type="isRelatedTo")
+
+
 def sample(name) -> dict:
     return json.loads(case_sample(name).read_text(encoding="utf-8"))
 

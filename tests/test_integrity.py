@@ -40,7 +40,7 @@ def outcome_count():
         (7, "7.3.1.1", 'does not agree with grade 7 and subsection "2.1"'),
         (8, "7.2.1.1", 'does not agree with grade 8 and subsection "2.1"'),
         (12, "12.2.1.1", "Grade must be between 1 and 11"),
-        (7, "7.2.1", "learning_outcomes_code_format"),
+        (7, "7.2.1", "Code: a learning outcome code is grade.section.subsection.number"),
     ],
 )
 def test_outcome_code_must_agree_with_its_grade_and_subsection(subsection, grade, code, message):

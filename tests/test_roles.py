@@ -11,7 +11,6 @@ from django.contrib import admin
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
-from django.utils import timezone
 
 from config.roles import (
     ACTIONS, ADD, ALIGN, ANONYMOUS, ANY_ROW_ACTIONS, CHANGE, DELETE, FORK, IMPORT, ROLE_ACTIONS, ROLES, VIEW,
@@ -218,15 +217,9 @@ def fill(template, objects):
 
 @pytest.fixture
 def crosswalk(outcome):
-    from curriculum.external_models import Crosswalk, ExternalFramework, ExternalItem
+    from tests.test_case_external import make_crosswalk
 
-    with super_admin_context():
-        external = ExternalFramework.objects.create(
-            identifier="5e0d2b6e-2a4c-4f4e-9a51-1c0b8f9b2a01", uri="https://example.org/d", creator="Cambridge",
-            title="Cambridge", original={}, last_synced_at=timezone.now())
-        item = ExternalItem.objects.create(framework=external, identifier="5e0d2b6e-2a4c-4f4e-9a51-000000000001",
-                                           uri="https://example.org/i", full_statement="Integers", original={})
-        return Crosswalk.objects.create(outcome=outcome, external_item=item, association_type="isRelatedTo")
+    return make_crosswalk(outcome)
 
 
 @pytest.fixture

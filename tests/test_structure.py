@@ -17,16 +17,13 @@ from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Se
 from curriculum.versions import framework_new_version
 from tenants.context import super_admin_context, tenant_context
 from tests.conftest import PASSWORD
-from tests.import_snapshot import database_snapshot
+from tests.import_snapshot import database_snapshot, in_english  # noqa: F401 (fixture)
 from textbooks.models import ParagraphOutcome
 
 IDENTIFIER_FIELDS = ("case_id_ru", "case_id_kk", "case_translation_id")
 
 
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("in_english")
 
 
 @pytest.fixture
@@ -260,6 +257,24 @@ def test_renumber_page_previews_then_saves(client, methodologist, branch, framew
     assert codes(framework)["sections"] == ["3", "4"]
     tree = client.get(done["Location"].split("#")[0])
     assert "7.4.1.1" in tree.content.decode() and "Codes changed: 2 → 4" in tree.content.decode()
+
+
+def test_moving_a_subsection_to_another_section_is_previewed_then_saved(client, methodologist, branch, framework):
+    login(client, methodologist)
+    url = reverse("admin:curriculum_framework_renumber", args=[framework.pk])
+    with super_admin_context():
+        subsection = Subsection.objects.get(section=branch, code="2.2")
+        target = Section.objects.get(framework=framework, code="3")
+    before = database_snapshot()
+    query = {"node": f"subsection:{subsection.pk}", "section": target.pk, "code": ""}
+    page = client.get(url, query).content.decode()
+    assert "2 codes will change" in page and "3.2" in page and "7.3.2.1" in page
+    assert database_snapshot() == before
+    assert client.post(url, query | {"confirm": "1"}).status_code == 302
+    with super_admin_context():
+        moved = Subsection.objects.get(pk=subsection.pk)
+        assert (moved.section_id, moved.code) == (target.pk, "3.2")
+        assert list(moved.outcomes.values_list("code", flat=True)) == ["7.3.2.1"]
 
 
 @pytest.mark.parametrize("language, expected", [

@@ -98,7 +98,7 @@ def test_vendor_catalogue_is_complete_and_keeps_placeholders(domain):
 def test_django_typos_are_gone():
     with translation.override("kk"):
         assert translation.gettext("Change history: %s") == "Өзгерістер тарихы: %s"
-        assert translation.gettext("Select %s to change") == "Өзгерту үшін %s таңдаңыз"
+        assert translation.gettext("Select %s to change") == "Өзгерту үшін таңдаңыз: %s"
     for domain in ("django", "djangojs"):
         text = "\n".join(str(catalog[k]) for catalog in [kk_catalog(domain)] for k in set(catalog.keys()))
         assert "Өзгерес" not in text and "үщін" not in text

@@ -181,6 +181,8 @@ class TextbookAdmin(ProjectAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:  # a textbook being added has no versions yet (only the database's defaults)
+            fieldsets = [entry for entry in fieldsets if entry[0] != _("Versions")]
         if request.user.is_methodologist:
             return fieldsets
         # A school's textbook always belongs to the school of whoever creates it.

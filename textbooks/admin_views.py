@@ -93,7 +93,6 @@ def coverage_view(model_admin, request, object_id, export=None):
     context = _context(
         model_admin, request, textbook, gettext("Coverage: %(textbook)s") % {"textbook": textbook},
         form=form, coverage=coverage, error=error, query=request.GET.urlencode(),
-        language_kz=request.LANGUAGE_CODE == "kk",
     )
     return TemplateResponse(request, "admin/textbooks/textbook/coverage.html", context)
 

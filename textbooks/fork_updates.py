@@ -19,12 +19,14 @@ Services take keyword-only arguments and apply in one transaction; row-level sec
 lock and write only its own copy.
 """
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.models import Func
 from django.utils.translation import gettext as _, gettext_lazy
@@ -39,7 +41,6 @@ CHAPTER_FIELDS = ("title", "description", "sort_order")
 PARAGRAPH_FIELDS = (
     "title", "content", "summary", "learning_objective", "lesson_objective", "key_terms", "questions", "sort_order",
 )
-ALIGNMENT_FIELDS = ("confidence", "anchor", "notes")
 
 THEIRS, OURS = "theirs", "ours"
 KEY = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})?", re.ASCII)
@@ -198,7 +199,8 @@ def fork_update_review(*, fork: Textbook) -> ForkReview | None:
     for a textbook that is not a copy of a (still visible) global textbook. Two queries."""
     if fork.global_textbook_id is None:
         return None
-    rows = {row.pk: row for row in Textbook.objects.filter(pk__in=[fork.pk, fork.global_textbook_id]).annotate(content=TextbookContent("id"))}
+    both = Textbook.objects.defer(None).filter(pk__in=[fork.pk, fork.global_textbook_id])
+    rows = {row.pk: row for row in both.annotate(content=TextbookContent("id"))}
     if fork.pk not in rows or fork.global_textbook_id not in rows:
         return None
     fork, source = rows[fork.pk], rows[fork.global_textbook_id]
@@ -321,9 +323,53 @@ def _merged_alignments(item: Item, *, base_known: bool) -> dict[str, dict]:
     return merged
 
 
-def _write(review: ForkReview, taken: list[Item]) -> None:
-    """Make the copy's chapters, paragraphs and alignments of `taken` the global ones (set-based:
-    a few statements whatever their number)."""
+# Columns written from the global version, with their types for jsonb_to_recordset.
+CHAPTER_COLUMNS = {"title": "text", "description": "text", "sort_order": "integer"}
+PARAGRAPH_COLUMNS = {
+    "title": "text", "content": "text", "summary": "text", "learning_objective": "text", "lesson_objective": "text",
+    "key_terms": "jsonb", "questions": "jsonb", "sort_order": "integer",
+}
+ALIGNMENT_COLUMNS = {"confidence": "numeric", "anchor": "text", "notes": "text"}
+
+
+def _json(rows) -> str:
+    return json.dumps(rows, ensure_ascii=False, cls=DjangoJSONEncoder)
+
+
+def _spec(columns: dict) -> str:
+    return ", ".join(f"{name} {kind}" for name, kind in columns.items())
+
+
+def _update(cursor, table: str, columns: dict, rows: list[dict]) -> None:
+    """One UPDATE for all `rows` ({"id", column: value}), the values passed as one JSON parameter."""
+    if rows:
+        assignments = ", ".join(f"{name} = v.{name}" for name in columns)
+        cursor.execute(
+            f"UPDATE {table} AS target SET {assignments} FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, {_spec(columns)}) "
+            "WHERE target.id = v.id",
+            [_json(rows)],
+        )
+
+
+def _insert(cursor, table: str, columns: dict, rows: list[dict], *, returning: str, computed: dict | None = None) -> list[tuple]:
+    """One INSERT ... SELECT for all `rows` (`computed`: {column: SQL expression}); school_id is filled
+    in by the database (trigger)."""
+    if not rows:
+        return []
+    computed = computed or {}
+    names = ", ".join([*columns, *computed])
+    values = ", ".join([*columns, *computed.values()])
+    cursor.execute(
+        f"INSERT INTO {table} ({names}) SELECT {values} FROM jsonb_to_recordset(%s::jsonb) AS v({_spec(columns)}) "
+        f"RETURNING {returning}",
+        [_json(rows)],
+    )
+    return cursor.fetchall()
+
+
+def _write(cursor, review: ForkReview, taken: list[Item]) -> None:
+    """Make the copy's chapters, paragraphs and alignments of `taken` the global ones, set-based: a
+    statement per kind of change whatever their number, the values passed as JSON."""
     fork = review.fork
     chapter_ids = dict(Chapter.objects.filter(textbook=fork).values_list("number", "pk"))
     paragraph_ids = {
@@ -331,6 +377,7 @@ def _write(review: ForkReview, taken: list[Item]) -> None:
         for chapter, number, pk in Paragraph.objects.filter(chapter__textbook=fork).values_list("chapter__number", "number", "pk")
     }
     removed_chapters = [item.key for item in taken if item.is_chapter and item.theirs is None and item.ours is not None]
+    # Deletions through the ORM, which also follows any cascade a later model adds.
     Chapter.objects.filter(pk__in=[chapter_ids[parse_key(key)[0]] for key in removed_chapters]).delete()
     Paragraph.objects.filter(pk__in=[
         paragraph_ids[item.key] for item in taken
@@ -338,50 +385,48 @@ def _write(review: ForkReview, taken: list[Item]) -> None:
     ]).delete()
 
     kept = [item for item in taken if item.theirs is not None]
-    for model, items, ids, names in (
-        (Chapter, [item for item in kept if item.is_chapter], chapter_ids, CHAPTER_FIELDS),
-        (Paragraph, [item for item in kept if not item.is_chapter], paragraph_ids, PARAGRAPH_FIELDS),
-    ):
-        new, changed = [], []
-        for item in items:
-            values = {name: item.theirs[name] for name in names}
-            if item.ours is None and model is Chapter:
-                new.append((item, Chapter(textbook_id=fork.pk, number=item.chapter_number, **values)))
-            elif item.ours is None:
-                chapter = chapter_ids[item.chapter_number]
-                new.append((item, Paragraph(chapter_id=chapter, number=item.paragraph_number, **values)))
-            elif _fields(item.ours) != values:
-                changed.append(model(pk=ids[item.chapter_number if model is Chapter else item.key], **values))
-        model.objects.bulk_create([row for _item, row in new])
-        if changed:
-            model.objects.bulk_update(changed, names)
-        for item, row in new:
-            if model is Chapter:
-                chapter_ids[item.chapter_number] = row.pk
-            else:
-                paragraph_ids[item.key] = row.pk
+    chapters = [item for item in kept if item.is_chapter]
+    rows = [
+        {"textbook_id": fork.pk, "number": item.chapter_number, **{name: item.theirs[name] for name in CHAPTER_COLUMNS}}
+        for item in chapters if item.ours is None
+    ]
+    chapter_ids |= dict(_insert(cursor, "chapters", {"textbook_id": "bigint", "number": "integer", **CHAPTER_COLUMNS}, rows, returning="number, id"))
+    _update(cursor, "chapters", CHAPTER_COLUMNS, [
+        {"id": chapter_ids[item.chapter_number], **{name: item.theirs[name] for name in CHAPTER_COLUMNS}}
+        for item in chapters if item.ours is not None and _fields(item.ours) != _fields(item.theirs)
+    ])
 
-    targets = {
-        paragraph_ids[item.key]: _merged_alignments(item, base_known=review.base_known)
-        for item in kept if not item.is_chapter
-    }
+    paragraphs = [item for item in kept if not item.is_chapter]
+    rows = [
+        {"chapter_id": chapter_ids[item.chapter_number], "number": item.paragraph_number,
+         **{name: item.theirs[name] for name in PARAGRAPH_COLUMNS}}
+        for item in paragraphs if item.ours is None
+    ]
+    chapter_numbers = {pk: number for number, pk in chapter_ids.items()}
+    created = _insert(cursor, "paragraphs", {"chapter_id": "bigint", "number": "integer", **PARAGRAPH_COLUMNS}, rows, returning="chapter_id, number, id")
+    paragraph_ids |= {item_key(chapter_numbers[chapter], number): pk for chapter, number, pk in created}
+    _update(cursor, "paragraphs", PARAGRAPH_COLUMNS, [
+        {"id": paragraph_ids[item.key], **{name: item.theirs[name] for name in PARAGRAPH_COLUMNS}}
+        for item in paragraphs if item.ours is not None and _fields(item.ours) != _fields(item.theirs)
+    ])
+
+    targets = {paragraph_ids[item.key]: _merged_alignments(item, base_known=review.base_known) for item in paragraphs}
     current = {
-        (link.paragraph_id, str(link.outcome_id)): link
-        for link in ParagraphOutcome.objects.filter(paragraph_id__in=targets)
+        (paragraph, str(outcome)): (pk, {"confidence": confidence, "anchor": anchor, "notes": notes})
+        for pk, paragraph, outcome, confidence, anchor, notes in ParagraphOutcome.objects.filter(paragraph_id__in=targets)
+        .values_list("pk", "paragraph_id", "outcome_id", "confidence", "anchor", "notes")
     }
     wanted = {(paragraph, outcome): values for paragraph, merged in targets.items() for outcome, values in merged.items()}
-    ParagraphOutcome.objects.filter(pk__in=[link.pk for pair, link in current.items() if pair not in wanted]).delete()
+    ParagraphOutcome.objects.filter(pk__in=[pk for pair, (pk, _values) in current.items() if pair not in wanted]).delete()
     new, changed = [], []
     for (paragraph, outcome), values in wanted.items():
         fields = {"confidence": Decimal(values["confidence"]), "anchor": values["anchor"], "notes": values["notes"]}
-        link = current.get((paragraph, outcome))
-        if link is None:
-            new.append(ParagraphOutcome(paragraph_id=paragraph, outcome_id=int(outcome), **fields))
-        elif any(getattr(link, name) != value for name, value in fields.items()):
-            changed.append(ParagraphOutcome(pk=link.pk, **fields))
-    ParagraphOutcome.objects.bulk_create(new)
-    if changed:
-        ParagraphOutcome.objects.bulk_update(changed, list(ALIGNMENT_FIELDS))
+        if (paragraph, outcome) not in current:
+            new.append({"paragraph_id": paragraph, "outcome_id": int(outcome), **fields})
+        elif current[paragraph, outcome][1] != fields:
+            changed.append({"id": current[paragraph, outcome][0], **fields})
+    _insert(cursor, "paragraph_outcomes", {"paragraph_id": "bigint", "outcome_id": "bigint", **ALIGNMENT_COLUMNS}, new, returning="id", computed={"created_at": "now()"})
+    _update(cursor, "paragraph_outcomes", ALIGNMENT_COLUMNS, changed)
 
 
 def fork_update_apply(
@@ -413,8 +458,9 @@ def fork_update_apply(
         chosen = _decide(review, decisions, take_all_non_conflicting=take_all_non_conflicting, mark_reviewed=mark_reviewed)
         pending = {item.key: item for item in review.pending}
         with fork_sync(cursor, fork.pk):
-            _write(review, [pending[key] for key, decision in chosen.items() if decision == THEIRS])
-        # The base moves to the global version of every decided chapter and paragraph.
+            _write(cursor, review, [pending[key] for key, decision in chosen.items() if decision == THEIRS])
+        # The base moves to the global version of every decided chapter and paragraph: the decided
+        # entries are sent, not the whole record.
         theirs = review.source.content
         if review.base_known:
             snapshot = dict(review.fork.source_snapshot)
@@ -423,13 +469,19 @@ def fork_update_apply(
                     snapshot[key] = theirs[key]
                 else:
                     snapshot.pop(key, None)
+            removed, changed = [key for key in chosen if key not in theirs], {key: theirs[key] for key in chosen if key in theirs}
+            update = "(coalesce(source_snapshot, '{}'::jsonb) - %(removed)s::text[]) || %(changed)s::jsonb"
         else:  # all decided at once (_decide), or nothing decided: still unknown
             snapshot = dict(theirs) if len(chosen) == len(pending) else None
+            removed, changed = [], snapshot
+            update = "%(changed)s::jsonb"
         reviewed = snapshot == theirs
-        changes = {"source_snapshot": snapshot}
-        if reviewed:
-            changes["source_version"] = review.source.version
-        Textbook.objects.filter(pk=fork.pk).update(**changes)
+        cursor.execute(
+            f"UPDATE textbooks SET source_snapshot = {update}, "
+            "source_version = CASE WHEN %(reviewed)s THEN %(version)s ELSE source_version END WHERE id = %(fork)s",
+            {"removed": removed, "changed": None if changed is None else _json(changed), "reviewed": reviewed,
+             "version": review.source.version, "fork": fork.pk},
+        )
     return ApplyReport(
         taken=sum(decision == THEIRS for decision in chosen.values()),
         kept=sum(decision == OURS for decision in chosen.values()),

@@ -80,6 +80,14 @@ class Language(models.TextChoices):
     RUSSIAN = "ru", _("Russian")
 
 
+class TextbookManager(models.Manager):
+    """Leaves out a copy's record of what it copied (source_snapshot: up to megabytes per copy), which
+    only fork updates read (textbooks/fork_updates.py, with .defer(None))."""
+
+    def get_queryset(self):
+        return super().get_queryset().defer("source_snapshot")
+
+
 class Textbook(models.Model):
     school = models.ForeignKey(
         "tenants.School", on_delete=models.CASCADE, null=True, blank=True, related_name="textbooks",
@@ -113,12 +121,25 @@ class Textbook(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = TextbookManager()
+
     class Meta:
         db_table = "textbooks"
         ordering = ["subject_id", "grade_level", "title"]
         verbose_name = _("textbook")
         verbose_name_plural = _("textbooks")
-        indexes = [models.Index(fields=["school"], name="textbooks_school_idx")]
+        indexes = [
+            models.Index(fields=["school"], name="textbooks_school_idx"),
+            # A school's textbook list, global ones and its own, each in list order (selectors.SchoolPages).
+            models.Index(
+                fields=["subject", "grade_level", "title", "id"], condition=Q(school__isnull=True),
+                name="textbooks_global_order",
+            ),
+            models.Index(
+                fields=["school", "subject", "grade_level", "title", "id"], condition=Q(school__isnull=False),
+                name="textbooks_school_order",
+            ),
+        ]
         constraints = [
             grade_range_check("grade_level", "textbooks_grade_range"),
             models.UniqueConstraint(
@@ -215,7 +236,23 @@ class ParagraphOutcome(models.Model):
         ordering = ["paragraph_id", "outcome_id"]
         verbose_name = _("paragraph alignment")
         verbose_name_plural = _("paragraph alignments")
-        indexes = [models.Index(fields=["outcome"], name="paragraph_outcomes_outcome_idx")]
+        indexes = [
+            # A school's list (textbooks.selectors.AlignmentPages) reads the global rows and its own from
+            # these two, already in list order and without the heap (index-only): its cost follows the
+            # school, not the number of schools. Global rows have an index of their own because
+            # `school_id IS NULL` is no equality: the planner would not take (school, paragraph, outcome)
+            # as ordered by (paragraph, outcome) for them.
+            models.Index(
+                fields=["paragraph", "outcome"], include=["id"], condition=Q(school__isnull=True),
+                name="alignments_global_order",
+            ),
+            models.Index(
+                fields=["school", "paragraph", "outcome"], include=["id"], condition=Q(school__isnull=False),
+                name="alignments_school_order",
+            ),
+            # An outcome's paragraphs: the global ones and the school's own, not every school's.
+            models.Index(fields=["outcome", "school"], name="alignments_outcome_school"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["paragraph", "outcome"], name="paragraph_outcomes_unique",
@@ -231,6 +268,12 @@ class ParagraphOutcome(models.Model):
     # Raised by the database's check (textbooks/migrations/0004) when a write skips clean().
     database_rule_messages = {
         "paragraph_outcomes_outcome_of_textbook_subject": _("The learning outcome belongs to another subject than the textbook."),
+        # The school of copied content follows its textbook (textbooks/migrations/0002), for every level.
+        **dict.fromkeys(
+            ["chapters_school_is_parents", "paragraphs_school_is_parents", "paragraph_outcomes_school_is_parents"],
+            _("Content cannot move to a textbook of another school."),
+        ),
+        "textbooks_school_is_fixed": _("A textbook cannot move to another school."),
     }
 
     def __str__(self):

@@ -1,6 +1,8 @@
 """Reads on textbook content (selectors: keyword-only arguments)."""
 
+from django.db import connections
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from curriculum.models import LearningOutcome
 from curriculum.selectors import outcomes_for_alignment
@@ -27,8 +29,20 @@ def visible_to(rows: QuerySet, *, context: TenantContext) -> QuerySet:
     return rows.filter(Q(school__isnull=True) | Q(school_id=context.school_id))
 
 
+TEXTBOOK_ORDER = ("subject_id", "grade_level", "title", "id")
+
+
 def textbook_list(*, context: TenantContext) -> QuerySet:
-    return visible_to(Textbook.objects.all(), context=context).order_by("subject_id", "grade_level", "title", "id")
+    return visible_to(Textbook.objects.all(), context=context).order_by(*TEXTBOOK_ORDER)
+
+
+def textbook_pages(*, context: TenantContext, narrow=lambda rows: rows):
+    """textbook_list() to paginate: in a school's context SchoolPages over the indexes textbooks_global_order
+    and textbooks_school_order (the global textbooks and the school's own, each in list order)."""
+    if context.school_id is None or context.super_admin:
+        return narrow(textbook_list(context=context))
+    ranges = _school_ranges(Textbook.objects.all(), context=context)
+    return SchoolPages(textbook_list(context=context), ranges=[narrow(rows) for rows in ranges], order=TEXTBOOK_ORDER)
 
 
 def chapter_list(*, context: TenantContext) -> QuerySet:
@@ -50,6 +64,84 @@ def alignment_list(*, context: TenantContext) -> QuerySet:
     )
 
 
+ALIGNMENT_ORDER = ("paragraph_id", "outcome_id")
+
+
+def _school_ranges(rows: QuerySet, *, context: TenantContext) -> list[QuerySet]:
+    """The global rows and the school's own: what `visible_to` ORs together, as two separate ranges."""
+    return [rows.filter(school__isnull=True), rows.filter(school_id=context.school_id)]
+
+
+class SchoolCounted:
+    """Rows for Django's Paginator (count() and slicing) whose count() adds the global rows and the school's
+    own, counted apart: each is an index range ((school_id, ...) or (..., school_id)), so the count never
+    reads other schools' index entries, however many schools there are. One statement."""
+
+    ordered = True
+
+    def __init__(self, rows: QuerySet, *, ranges: list[QuerySet]):
+        self.rows, self.ranges = rows, ranges
+
+    def count(self) -> int:
+        parts, parameters = [], []
+        for rows in self.ranges:
+            sql, params = rows.order_by().values("pk").query.sql_with_params()
+            parts.append(f"(SELECT count(*) FROM ({sql}) AS range_rows)")
+            parameters.extend(params)
+        with connections[self.rows.db].cursor() as cursor:
+            cursor.execute("SELECT " + " + ".join(parts), parameters)
+            return cursor.fetchone()[0]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list:
+        return list(self.rows[window])
+
+
+class SchoolPages(SchoolCounted):
+    """SchoolCounted whose pages merge the two ranges too: each range is read from an index in list
+    order (`order`, ending in a unique column), the first `stop` rows of each are merged, and only the
+    page's rows are read. A page costs its offset plus its size in index entries, never a sort of all
+    visible rows. One statement per page."""
+
+    def __init__(self, rows: QuerySet, *, ranges: list[QuerySet], order: tuple[str, ...]):
+        super().__init__(rows.order_by(*order), ranges=[part.order_by(*order) for part in ranges])
+        self.order = order
+
+    def __getitem__(self, window: slice) -> list:
+        if not isinstance(window, slice) or window.step is not None:
+            raise TypeError(f"{type(self).__name__} supports slices without a step only")
+        start, stop = window.start or 0, window.stop
+        if stop is None or start < 0 or stop <= start:
+            return []
+        heads = [rows.values_list("pk", *self.order)[:stop] for rows in self.ranges]
+        page_sql, params = heads[0].union(heads[1], all=True).order_by(*self.order)[start:stop].query.sql_with_params()
+        page_ids = RawSQL(f"SELECT page.pk FROM ({page_sql}) AS page", params)
+        return list(self.rows.filter(pk__in=page_ids))
+
+
+class AlignmentPages(SchoolPages):
+    """A school's alignment list at a cost that follows the school, not the nation: the global rows and
+    the school's own rows are two ranges of the indexes alignments_global_order (paragraph_id, outcome_id)
+    and alignments_school_order (school_id, paragraph_id, outcome_id), each read index-only and already in
+    list order, so neither the count nor a page reads other schools' rows or sorts all visible rows.
+    `narrow` applies the caller's filters (the API's filterset) to each range. Same rows, same order as
+    alignment_list()."""
+
+    def __init__(self, *, context: TenantContext, narrow=lambda rows: rows):
+        ranges = _school_ranges(ParagraphOutcome.objects.all(), context=context)
+        super().__init__(alignment_list(context=context), ranges=[narrow(rows) for rows in ranges], order=ALIGNMENT_ORDER)
+
+
+def alignment_pages(*, context: TenantContext, narrow=lambda rows: rows):
+    """The alignment list to paginate: AlignmentPages in a school's context; elsewhere (the super-admin
+    context sees every school's rows anyway) the plain queryset."""
+    if context.school_id is None or context.super_admin:
+        return narrow(alignment_list(context=context))
+    return AlignmentPages(context=context, narrow=narrow)
+
+
 def paragraph_alignments(*, context: TenantContext, paragraph: Paragraph) -> QuerySet:
     """A paragraph's alignments with their outcomes, in outcome code order."""
     return (
@@ -66,3 +158,12 @@ def outcome_alignments(*, context: TenantContext, outcome: LearningOutcome) -> Q
         .order_by("paragraph__chapter__textbook_id", "paragraph__chapter__sort_order", "paragraph__sort_order",
                   "paragraph__number", "id")
     )
+
+
+def outcome_alignment_pages(*, context: TenantContext, outcome: LearningOutcome):
+    """outcome_alignments() to paginate: in a school's context counted as SchoolCounted (the index
+    alignments_outcome_school: the outcome's global rows and the school's, not every school's)."""
+    rows = outcome_alignments(context=context, outcome=outcome)
+    if context.school_id is None or context.super_admin:
+        return rows
+    return SchoolCounted(rows, ranges=_school_ranges(ParagraphOutcome.objects.filter(outcome=outcome), context=context))

@@ -34,6 +34,8 @@ def fork_sync(cursor, fork_id):
     cursor.execute("SELECT set_config(%s, %s, true)", [FORK_SYNC_SETTING, str(fork_id)])
     yield
     cursor.execute("SELECT set_config(%s, '', true)", [FORK_SYNC_SETTING])
+
+
 _FORK_CHAPTERS = """
     INSERT INTO chapters (textbook_id, school_id, number, title, description, sort_order)
     SELECT %(fork)s, %(school)s, number, title, description, sort_order

@@ -1,9 +1,11 @@
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apikit.fields import ModelSerializer
+from languages import text_in_language
 from curriculum.codes import SUBJECT_CODE
 from curriculum.models import Crosswalk, ExternalItem, Framework, LearningOutcome, Section, Subject, Subsection
 from curriculum.versions import VersionLabels
@@ -43,20 +45,37 @@ class FrameworkVersionField(serializers.Field):
         return version_of(framework_id, root._version_labels)
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class InLanguageField(serializers.Field):
+    """`<base>_ru`/`_kz` in the request's language (Accept-Language, as every API answer; languages.py decides):
+    the other language's text where that one is missing. Read-only; writes use the `_ru`/`_kz` fields."""
+
+    def __init__(self, base, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+        self.base = base
+
+    def to_representation(self, value):
+        return text_in_language(value, self.base).text
+
+
 class SubjectSerializer(ModelSerializer):
+    name = InLanguageField("name")
+
     class Meta:
         model = Subject
-        fields = ["id", "code", "name_ru", "name_kz", "grade_from", "grade_to", "is_active"]
+        fields = ["id", "code", "name", "name_ru", "name_kz", "grade_from", "grade_to", "is_active"]
         extra_kwargs = {
             "code": {"validators": [RegexValidator(SUBJECT_CODE, _("Use lower-case latin letters, digits and _ (e.g. history_kz)."))]},
         }
 
 
 class FrameworkSerializer(ModelSerializer):
+    title = InLanguageField("title")
+
     class Meta:
         model = Framework
         fields = [
-            "id", "code", "subject", "title_ru", "title_kz", "document_type", "order_number", "order_date",
+            "id", "code", "subject", "title", "title_ru", "title_kz", "document_type", "order_number", "order_date",
             "ministry_ru", "ministry_kz", "appendix_number", "amendments", "valid_from", "valid_to", "is_active",
             "version",
         ]
@@ -65,44 +84,52 @@ class FrameworkSerializer(ModelSerializer):
 
 
 class SectionSerializer(ModelSerializer):
+    name = InLanguageField("name")
+
     class Meta:
         model = Section
-        fields = ["id", "framework", "code", "name_ru", "name_kz", "description_ru", "description_kz", "display_order", "is_active"]
+        fields = ["id", "framework", "code", "name", "name_ru", "name_kz", "description_ru", "description_kz", "display_order", "is_active"]
 
 
 class SubsectionSerializer(ModelSerializer):
     framework = serializers.IntegerField(source="section.framework_id", read_only=True)
+    name = InLanguageField("name")
 
     class Meta:
         model = Subsection
         fields = [
-            "id", "framework", "section", "code", "name_ru", "name_kz", "description_ru", "description_kz",
+            "id", "framework", "section", "code", "name", "name_ru", "name_kz", "description_ru", "description_kz",
             "display_order", "is_active",
         ]
 
 
 class LearningOutcomeSerializer(ModelSerializer):
     section = serializers.IntegerField(source="subsection.section_id", read_only=True)
+    title = InLanguageField("title")
     framework_version = FrameworkVersionField(source="framework_id")
 
     class Meta:
         model = LearningOutcome
         fields = [
-            "id", "framework", "framework_version", "section", "subsection", "grade", "code", "title_ru", "title_kz",
-            "description_ru", "description_kz", "cognitive_level", "display_order", "is_sample", "is_active",
+            "id", "framework", "framework_version", "section", "subsection", "grade", "code", "title", "title_ru",
+            "title_kz", "description_ru", "description_kz", "cognitive_level", "display_order", "is_sample", "is_active",
         ]
 
 
 class FrameworkBriefSerializer(ModelSerializer):
+    title = InLanguageField("title")
+
     class Meta:
         model = Framework
-        fields = ["id", "code", "title_ru", "title_kz"]
+        fields = ["id", "code", "title", "title_ru", "title_kz"]
 
 
 class SectionBriefSerializer(ModelSerializer):
+    name = InLanguageField("name")
+
     class Meta:
         model = Section
-        fields = ["id", "code", "name_ru", "name_kz"]
+        fields = ["id", "code", "name", "name_ru", "name_kz"]
 
 
 class SubsectionBriefSerializer(SectionBriefSerializer):
@@ -121,25 +148,29 @@ class LearningOutcomeDetailSerializer(LearningOutcomeSerializer):
 # The structure of a framework: one nested, read-only tree.
 
 class StructureOutcomeSerializer(ModelSerializer):
+    title = InLanguageField("title")
+
     class Meta:
         model = LearningOutcome
-        fields = ["id", "code", "grade", "title_ru", "title_kz", "cognitive_level", "is_active"]
+        fields = ["id", "code", "grade", "title", "title_ru", "title_kz", "cognitive_level", "is_active"]
 
 
 class StructureSubsectionSerializer(ModelSerializer):
     outcomes = StructureOutcomeSerializer(many=True, read_only=True)
+    name = InLanguageField("name")
 
     class Meta:
         model = Subsection
-        fields = ["id", "code", "name_ru", "name_kz", "is_active", "outcomes"]
+        fields = ["id", "code", "name", "name_ru", "name_kz", "is_active", "outcomes"]
 
 
 class StructureSectionSerializer(ModelSerializer):
     subsections = StructureSubsectionSerializer(many=True, read_only=True)
+    name = InLanguageField("name")
 
     class Meta:
         model = Section
-        fields = ["id", "code", "name_ru", "name_kz", "is_active", "subsections"]
+        fields = ["id", "code", "name", "name_ru", "name_kz", "is_active", "subsections"]
 
 
 class FrameworkStructureSerializer(FrameworkSerializer):

@@ -3,7 +3,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from rest_framework import serializers
 
 from apikit.fields import IdField, IdRelatedField, ModelSerializer
-from curriculum.api.serializers import FrameworkVersionField
+from curriculum.api.serializers import FrameworkVersionField, InLanguageField
 from curriculum.models import LearningOutcome
 from tenants.models import School
 from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
@@ -65,10 +65,11 @@ class AlignmentSerializer(ModelSerializer):
 
 class OutcomeBriefSerializer(ModelSerializer):
     framework_version = FrameworkVersionField(source="framework_id")
+    title = InLanguageField("title")
 
     class Meta:
         model = LearningOutcome
-        fields = ["id", "framework", "framework_version", "code", "grade", "title_ru", "title_kz", "is_active"]
+        fields = ["id", "framework", "framework_version", "code", "grade", "title", "title_ru", "title_kz", "is_active"]
 
 
 class ParagraphOutcomeSerializer(AlignmentSerializer):

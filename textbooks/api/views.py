@@ -37,6 +37,12 @@ class TextbookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     def visible_rows(self, *, context):
         return selectors.textbook_list(context=context)
 
+    def paginate_queryset(self, queryset):
+        # The same rows, filters and order, paged at a cost that follows the school (selectors.SchoolPages).
+        if self.paginator is not None and self.action == "list":
+            queryset = selectors.textbook_pages(context=self.tenant_context, narrow=self.filter_queryset)
+        return super().paginate_queryset(queryset)
+
     @extend_schema(
         request=serializers.TextbookForkSerializer,
         responses={201: serializers.TextbookSerializer},
@@ -120,7 +126,7 @@ class OutcomeParagraphsViewSet(mixins.ListModelMixin, ApiViewSet):
 
     def visible_rows(self, *, context):
         outcome = get_object_or_404(LearningOutcome.objects.all(), pk=self.kwargs["outcome_id"])
-        return selectors.outcome_alignments(context=context, outcome=outcome)
+        return selectors.outcome_alignment_pages(context=context, outcome=outcome)
 
 
 @extend_schema_view(
@@ -140,6 +146,12 @@ class AlignmentViewSet(
 
     def visible_rows(self, *, context):
         return selectors.alignment_list(context=context)
+
+    def paginate_queryset(self, queryset):
+        # The same rows, filters and order, paged at a cost that follows the school (selectors.AlignmentPages).
+        if self.paginator is not None:
+            queryset = selectors.alignment_pages(context=self.tenant_context, narrow=self.filter_queryset)
+        return super().paginate_queryset(queryset)
 
     def create(self, request):
         body = serializers.AlignmentCreateSerializer(data=request.data)
