@@ -9,6 +9,7 @@ The old version stays readable; the validity dates say which one is in force whe
 
 import datetime
 import re
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
@@ -17,10 +18,11 @@ from types import SimpleNamespace
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subsection
+from curriculum.models import Framework, LearningOutcome, OutcomeVersionLink, Section, Subject, Subsection
 from tenants.context import require_super_admin
 from database_errors import user_errors_from_database
 from languages import text_label
@@ -355,7 +357,9 @@ class VersionLabels:
         self._versions = None
 
     def __getitem__(self, framework_id) -> FrameworkVersion:
-        if self._versions is None or framework_id not in self._versions:
+        if self._versions is None:
+            self._versions = remembered_framework_versions()
+        if framework_id not in self._versions:
             self._versions = framework_versions()
         return self._versions[framework_id]
 
@@ -375,6 +379,29 @@ class VersionLabels:
 
     def section(self, section) -> str:
         return f"{self.framework(section.framework_id)} · {section}"
+
+
+# framework_versions() for API responses, remembered by a process for a short time (a statement less per
+# request): a framework or subject saved in this process clears it at once, other processes within the time.
+VERSIONS_REMEMBERED_SECONDS = 30
+_remembered_versions: list = [None, 0.0]
+
+
+def remembered_framework_versions() -> dict[int, FrameworkVersion]:
+    versions, until = _remembered_versions
+    if versions is None or time.monotonic() > until:
+        versions = framework_versions()
+        _remembered_versions[:] = [versions, time.monotonic() + VERSIONS_REMEMBERED_SECONDS]
+    return versions
+
+
+def _forget_framework_versions(**kwargs):
+    _remembered_versions[:] = [None, 0.0]
+
+
+for _model in (Framework, Subject):
+    post_save.connect(_forget_framework_versions, sender=_model, dispatch_uid=f"curriculum.versions.{_model.__name__}.saved")
+    post_delete.connect(_forget_framework_versions, sender=_model, dispatch_uid=f"curriculum.versions.{_model.__name__}.deleted")
 
 
 def framework_is_superseded(*, framework_id) -> bool:
