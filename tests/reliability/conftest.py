@@ -188,6 +188,15 @@ def super_admin_cursor(cluster: Cluster):
         yield cursor
 
 
+def alignments_clear(cluster: Cluster, *, paragraph: int, outcomes) -> None:
+    """Remove alignments of `paragraph` to `outcomes` that earlier tests' load may have left (the load
+    creates alignments from the same candidates), so a test's own create is a 201."""
+    with super_admin_cursor(cluster) as cursor:
+        cursor.execute(
+            "DELETE FROM paragraph_outcomes WHERE paragraph_id = %s AND outcome_id = ANY(%s)", [paragraph, list(outcomes)]
+        )
+
+
 def assert_replaced_sets_whole(cluster: Cluster, schools) -> int:
     """No write is half-done and none crossed schools: each school's replaced paragraph holds
     exactly set A or set B (or its generated set, if never replaced), all of its own school, and no

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from bench.loadgen import API, gunicorn
-from tests.reliability.conftest import RUNTIME
+from tests.reliability.conftest import RUNTIME, alignments_clear
 from tests.reliability.http_support import api_call
 
 pytestmark = pytest.mark.reliability
@@ -66,6 +66,7 @@ def test_an_authenticated_read_and_write_send_few_statements(scratch_cluster, sc
     assert statements[0] == "BEGIN" and statements[-1] == "COMMIT"
     assert 4 <= len(statements) <= READ_LIMIT, statements
 
+    alignments_clear(scratch_cluster, paragraph=school.create_paragraph, outcomes=school.create_candidates[:2])
     create = lambda: api_call(port, school, "POST", f"{API}/alignments/",  # noqa: E731
                               {"paragraph": school.create_paragraph, "outcome": school.create_candidates[0]})
     # Warm for writes too (a process remembers content types, which the History entry of a write names).
