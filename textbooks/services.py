@@ -51,34 +51,30 @@ _FORK_PARAGRAPHS = """
     JOIN chapters new_chapter ON new_chapter.textbook_id = %(fork)s AND new_chapter.number = old_chapter.number
     WHERE old_chapter.textbook_id = %(source)s
 """
+# A source alignment (`link`) and the fork's paragraph it belongs to, matched by chapter and paragraph number.
+_FORK_LINKS_TO_NEW_PARAGRAPHS = """
+    JOIN paragraphs old_paragraph ON old_paragraph.id = link.paragraph_id
+    JOIN chapters old_chapter ON old_chapter.id = old_paragraph.chapter_id
+    JOIN chapters new_chapter ON new_chapter.textbook_id = %(fork)s AND new_chapter.number = old_chapter.number
+    JOIN paragraphs new_paragraph ON new_paragraph.chapter_id = new_chapter.id
+                                 AND new_paragraph.number = old_paragraph.number
+    WHERE old_chapter.textbook_id = %(source)s
+"""
 _FORK_ALIGNMENTS = """
     INSERT INTO paragraph_outcomes (paragraph_id, outcome_id, school_id, confidence, anchor, notes,
                                     created_by_id, created_at)
     SELECT new_paragraph.id, link.outcome_id, %(school)s, link.confidence, link.anchor, link.notes,
            link.created_by_id, link.created_at
     FROM paragraph_outcomes link
-    JOIN paragraphs old_paragraph ON old_paragraph.id = link.paragraph_id
-    JOIN chapters old_chapter ON old_chapter.id = old_paragraph.chapter_id
-    JOIN chapters new_chapter ON new_chapter.textbook_id = %(fork)s AND new_chapter.number = old_chapter.number
-    JOIN paragraphs new_paragraph ON new_paragraph.chapter_id = new_chapter.id
-                                 AND new_paragraph.number = old_paragraph.number
-    WHERE old_chapter.textbook_id = %(source)s
-"""
-
-# Alignments to external frameworks' items (textbooks/external_alignments.py), matched the same way.
+""" + _FORK_LINKS_TO_NEW_PARAGRAPHS
+# Alignments to external frameworks' items (textbooks/external_alignments.py).
 _FORK_EXTERNAL_ALIGNMENTS = """
     INSERT INTO paragraph_external_items (paragraph_id, external_item_id, school_id, confidence, notes,
                                           created_by_id, created_at)
     SELECT new_paragraph.id, link.external_item_id, %(school)s, link.confidence, link.notes,
            link.created_by_id, link.created_at
     FROM paragraph_external_items link
-    JOIN paragraphs old_paragraph ON old_paragraph.id = link.paragraph_id
-    JOIN chapters old_chapter ON old_chapter.id = old_paragraph.chapter_id
-    JOIN chapters new_chapter ON new_chapter.textbook_id = %(fork)s AND new_chapter.number = old_chapter.number
-    JOIN paragraphs new_paragraph ON new_paragraph.chapter_id = new_chapter.id
-                                 AND new_paragraph.number = old_paragraph.number
-    WHERE old_chapter.textbook_id = %(source)s
-"""
+""" + _FORK_LINKS_TO_NEW_PARAGRAPHS
 
 
 def textbook_fork(*, textbook: Textbook, school) -> Textbook:
