@@ -30,9 +30,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from curriculum.case_models import FrameworkChange
 from curriculum.codes import (
     OUTCOME_CODE_RE, SECTION_CODE_RE, SUBSECTION_CODE_RE, code_sort_key, outcome_code_error, subsection_code_error,
 )
@@ -464,39 +465,32 @@ def framework_document(*, framework: Framework, language: str, base_url: str, ha
 
 
 def published_frameworks():
-    return Framework.objects.filter(is_active=True, deleted_at__isnull=True).select_related("subject").order_by("code")
+    # case_change: the content's last change (curriculum/case_models.py), in the same query.
+    return Framework.objects.filter(is_active=True, deleted_at__isnull=True).select_related(
+        "subject", "case_change").order_by("code")
 
 
 def framework_documents(*, base_url: str) -> list[dict]:
-    """Every published CFDocument (five queries whatever the number of frameworks)."""
+    """Every published CFDocument (two queries whatever the number of frameworks)."""
     frameworks = list(published_frameworks())
     with_samples = set(LearningOutcome.objects.filter(is_sample=True, is_active=True, framework__in=frameworks)
                        .values_list("framework_id", flat=True).distinct())
-    last_changes = {framework.pk: framework.updated_at for framework in frameworks}
-    for queryset, key in (
-        (Section.objects.filter(framework__in=frameworks), "framework_id"),
-        (Subsection.objects.filter(section__framework__in=frameworks), "section__framework_id"),
-        (LearningOutcome.objects.filter(framework__in=frameworks), "framework_id"),
-        (Crosswalk.objects.filter(outcome__framework__in=frameworks), "outcome__framework_id"),
-    ):
-        for framework_id, at in queryset.values_list(key).annotate(at=Max("updated_at")).order_by():
-            last_changes[framework_id] = max(last_changes[framework_id], at)
     return [
         framework_document(framework=framework, language=language, base_url=base_url,
-                           has_samples=framework.pk in with_samples, last_change=last_changes[framework.pk])
+                           has_samples=framework.pk in with_samples, last_change=framework_last_change(framework))
         for framework in frameworks for language in LANGUAGES
     ]
 
 
 def framework_last_change(framework: Framework):
-    """When anything in the framework's package last changed (Last-Modified of its package)."""
-    return max(filter(None, (
-        framework.updated_at,
-        Section.objects.filter(framework=framework).aggregate(at=Max("updated_at"))["at"],
-        Subsection.objects.filter(section__framework=framework).aggregate(at=Max("updated_at"))["at"],
-        LearningOutcome.objects.filter(framework=framework).aggregate(at=Max("updated_at"))["at"],
-        Crosswalk.objects.filter(outcome__framework=framework).aggregate(at=Max("updated_at"))["at"],
-    )))
+    """When anything in the framework's package last changed (Last-Modified of its package): the framework,
+    its subject, or its content as the triggers of migration 0013 keep it (one primary-key lookup, none
+    when the framework was loaded with select_related("case_change"))."""
+    try:
+        content = framework.case_change.changed_at
+    except FrameworkChange.DoesNotExist:
+        content = None  # nothing in it has changed since the framework itself
+    return max(filter(None, (framework.updated_at, framework.subject.updated_at, content)))
 
 
 # ---------------------------------------------------------------------------------------------

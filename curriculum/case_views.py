@@ -257,7 +257,8 @@ def _external(ref: CaseRef | None, kind: str):
 
 
 def _published_framework(pk) -> Framework | None:
-    return Framework.objects.select_related("subject").filter(pk=pk, is_active=True, deleted_at__isnull=True).first()
+    return Framework.objects.select_related("subject", "case_change").filter(
+        pk=pk, is_active=True, deleted_at__isnull=True).first()
 
 
 def _document_ref(identifier, ref=None):

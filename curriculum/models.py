@@ -413,7 +413,9 @@ class OutcomeVersionLink(models.Model):
         return f"{self.old_outcome.code} -> {self.new_outcome.code}"
 
 
-# External CASE frameworks and crosswalks (their own module; imported here so Django registers them).
+# External CASE frameworks and crosswalks, and the CASE packages' change times (their own modules; imported
+# here so Django registers them).
 from curriculum.external_models import (  # noqa: E402,F401
     Crosswalk, ExternalAssociation, ExternalDefinition, ExternalFramework, ExternalItem,
 )
+from curriculum.case_models import FrameworkChange  # noqa: E402,F401
