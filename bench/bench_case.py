@@ -2,7 +2,7 @@
 CFAssociations/{id}, CFDocuments/{id} and an unknown identifier, p95 over random identifiers through the
 views (as the runtime role, no context: anonymous). Target (issue 11): p95 under 20 ms whatever the id.
 Then the export of a 16,000-outcome framework as a CASE package and its import into an empty database,
-in a child process so that its peak memory is the import's own (ru_maxrss). External frameworks: lookups of
+in a child process so that its peak memory is the import's own (VmHWM, see own_peak_mb). External frameworks: lookups of
 their items (CFItems/{id}) among 5,000 external items, and the import of a 30 MB external package (time and
 peak memory, in a child process; the file is read whole, then checked and synced set-based).
 
@@ -164,6 +164,21 @@ def export_large(path: Path) -> tuple[float, int]:
     return seconds, len(data["outcomes"])
 
 
+def own_peak_mb() -> float:
+    """This process's peak resident memory since it was exec'd (VmHWM of /proc/self/status: per address
+    space, reset at exec). Not ru_maxrss: Linux carries the parent's peak across fork and exec, so a child
+    of the benchmark, which held the exported package, reported the parent's 420 MB whatever it did."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: the best there is
+
+
+def own_peak_note(result) -> str:
+    return f"the importing child's own peak (VmHWM, not ru_maxrss), {result['start_mb']:.0f} MB of it before the import"
+
+
 def import_in_child(path: Path, option="--import") -> dict:
     result = subprocess.run([sys.executable, "-m", "bench.bench_case", option, str(path)], check=True,
                             capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
@@ -172,11 +187,12 @@ def import_in_child(path: Path, option="--import") -> dict:
 
 def import_once(path: str) -> dict:
     """(child process) Import the package into the database, rolled back: seconds and peak memory."""
+    start_mb = own_peak_mb()
     with rolled_back():
         started = time.perf_counter()
         report = import_case_file(path=path)
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    return {"seconds": seconds, "peak_mb": own_peak_mb(), "start_mb": start_mb,
             "created": report.created}
 
 
@@ -192,7 +208,7 @@ def run_large() -> list[dict]:
         figure("CASE import of the package into an empty database", round(result["seconds"], 1), "s", "< 60",
                result["seconds"] < 60, note=note),
         figure("CASE import: peak memory of the importing process", round(result["peak_mb"]), "MB",
-               f"< {round(10 * size_mb)}", result["peak_mb"] < 10 * size_mb, note=note + "; target: 10x the file"),
+               f"< {round(10 * size_mb)}", result["peak_mb"] < 10 * size_mb, note=f"{note}; target: 10x the file; {own_peak_note(result)}"),
     ]
 
 
@@ -201,8 +217,8 @@ def run_external() -> list[dict]:
     items = EXTERNAL_IMPORT_MB * 1024 * 1024 // len(json.dumps(external_package(1000)).encode()) * 1000
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "external.case.json"
-        # Written by another process: Linux keeps a parent's peak memory across fork and exec (ru_maxrss), so
-        # the process that forks the importer must never have held the package.
+        # Written by another process, so that this one stays small (the importer's peak is its own anyway:
+        # own_peak_mb).
         subprocess.run([sys.executable, "-m", "bench.bench_case", "--write-external", str(path), str(items)],
                        check=True, cwd=Path(__file__).resolve().parents[1])
         size_mb = path.stat().st_size / 1024 / 1024
@@ -212,17 +228,18 @@ def run_external() -> list[dict]:
         figure("CASE external framework import", round(result["seconds"], 1), "s", "< 120", result["seconds"] < 120,
                note=note),
         figure("CASE external framework import: peak memory", round(result["peak_mb"]), "MB",
-               f"< {round(15 * size_mb)}", result["peak_mb"] < 15 * size_mb, note=note + "; target: 15x the file"),
+               f"< {round(15 * size_mb)}", result["peak_mb"] < 15 * size_mb, note=f"{note}; target: 15x the file; {own_peak_note(result)}"),
     ]
 
 
 def import_external_once(path: str) -> dict:
     """(child process) Import an external package, rolled back: seconds and peak memory."""
+    start_mb = own_peak_mb()
     with rolled_back():
         started = time.perf_counter()
         report = import_case_file(path=path)
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    return {"seconds": seconds, "peak_mb": own_peak_mb(), "start_mb": start_mb,
             "created": sum(counts.created for counts in report.counts.values())}
 
 
