@@ -864,3 +864,61 @@ def import_case_file(*, path, subject_code: str | None = None, dry_run=False, de
         return goso_document_import(document, source=source, dry_run=dry_run, deactivate_missing=deactivate_missing)
     except ImportFileError as error:
         raise ImportFileError(source, [_case_error(problem, case_paths) for problem in error.errors]) from error
+
+
+# ---------------------------------------------------------------------------------------------
+# Promotion of an external framework to GOSO
+
+GOSO_LANGUAGES = ("ru", "kk", "kz", "kaz", "kk-kz")
+
+
+def external_framework_promote(*, framework, code: str, subject_code: str, dry_run: bool = False):
+    """Import a GOSO-shaped external framework (its codes are GOSO codes: section "2", subsection "2.1",
+    outcome "7.2.1.2", in that tree) into GOSO as the new framework `code` of the subject `subject_code`:
+    through the GOSO import, in one transaction, all or nothing. The external framework stays as its
+    publisher made it (crosswalks and schools' alignments point at it); the GOSO one gets our identifiers.
+    `dry_run`: the report of what would be created, nothing written. Refusals are ImportFileError."""
+    from curriculum.external import external_package
+    from curriculum.services import GOSO_WRITERS_ONLY
+    from tenants.context import require_super_admin
+
+    require_super_admin(GOSO_WRITERS_ONLY)
+    source = framework.title
+    language = str(framework.original.get("language") or "ru").lower()
+    problems = []
+    if language not in GOSO_LANGUAGES:
+        problems.append(_('the framework is in "%(language)s"; GOSO frameworks are in Russian or Kazakh') % {
+            "language": language[:20]})
+    if Framework.objects.filter(code=code).exists():
+        problems.append(_('a GOSO framework with the code "%(code)s" exists already: a promotion creates a new '
+                          "framework, choose another code") % {"code": code})
+    if not Subject.objects.filter(code=subject_code).exists():
+        problems.append(_('there is no GOSO subject with the code "%(code)s"') % {"code": subject_code})
+    if problems:
+        raise ImportFileError(source, problems)
+    package = _as_goso_package(external_package(framework=framework), code=code)
+    document, case_paths = goso_document_from_package(package, subject_code=subject_code, source=source)
+    try:
+        return goso_document_import(document, source=source, dry_run=dry_run)
+    except ImportFileError as error:
+        raise ImportFileError(source, [_case_error(problem, case_paths) for problem in error.errors]) from error
+
+
+def _as_goso_package(package: dict, *, code: str) -> dict:
+    """The package under our document identifier for `code` (so the GOSO import creates that framework,
+    never updates the one the publisher's identifier might name), its tree rooted there. Only the tree
+    (isChildOf) is GOSO's: other associations (precedes, isRelatedTo, ext:...) stay with the external one."""
+    document = package["CFDocument"]
+    old = str(document["identifier"]).lower()
+    new = document_identifier(code, _language_of(document))
+    extensions = document.get("extensions") if isinstance(document.get("extensions"), dict) else {}
+    associations = []
+    for association in package.get("CFAssociations", []):
+        if not isinstance(association, dict) or association.get("associationType") != "isChildOf":
+            continue
+        destination = association.get("destinationNodeURI") or {}
+        if str(destination.get("identifier", "")).lower() == old:
+            association = dict(association, destinationNodeURI=dict(destination, identifier=new))
+        associations.append(association)
+    return dict(package, CFAssociations=associations, CFDocument=dict(
+        document, identifier=new, extensions={**extensions, "goso": {"framework": {"code": code}}}))

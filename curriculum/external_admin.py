@@ -14,17 +14,19 @@ from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy as _
 
 from config.admin_base import ProjectAdmin, ProjectInline
+from curriculum.case import external_framework_promote
 from curriculum.external import (
     external_file_import, external_framework_delete, external_frameworks_listed, external_tree, external_url_import,
 )
 from curriculum.external_models import Crosswalk, ExternalAssociation, ExternalFramework, ExternalItem
+from curriculum.models import Framework, Subject
 from importkit.files import ImportFileError, max_file_bytes
 
 UPLOADS = Path(tempfile.gettempdir()) / "goso-case-imports"
@@ -50,6 +52,14 @@ class ExternalImportForm(forms.Form):
             self.add_error("package", _("The file is %(size).1f MB; files up to %(limit).1f MB are accepted.") % {
                 "size": upload.size / 1024 / 1024, "limit": max_file_bytes() / 1024 / 1024})
         return data
+
+
+class PromoteForm(forms.Form):
+    code = forms.SlugField(label=_("GOSO framework code"), max_length=64,
+                           help_text=_("The new framework's code, e.g. goso_math_2024 (a promotion never updates "
+                                       "an existing framework)."))
+    subject = forms.ModelChoiceField(label=_("subject"), queryset=Subject.objects.order_by("code"),
+                                     to_field_name="code")
 
 
 def _saved_upload(upload) -> str:
@@ -121,6 +131,8 @@ class ExternalFrameworkAdmin(ExternalAdminMixin, ProjectAdmin):
             path("import/", self.admin_site.admin_view(self.import_view), name="curriculum_externalframework_import"),
             path("<int:object_id>/tree/", self.admin_site.admin_view(self.tree_view),
                  name="curriculum_externalframework_tree"),
+            path("<int:object_id>/promote/", self.admin_site.admin_view(self.promote_view),
+                 name="curriculum_externalframework_promote"),
             *super().get_urls(),
         ]
 
@@ -163,6 +175,33 @@ class ExternalFrameworkAdmin(ExternalAdminMixin, ProjectAdmin):
         title = gettext("Re-sync %(title)s") % {"title": resync.title} if resync else gettext(
             "Import an external CASE framework")
         return self._page(request, "import.html", title, form=form, report=report, original=resync)
+
+    def promote_view(self, request, object_id):
+        """Promote a GOSO-shaped external framework to GOSO: a preview (dry run) of what would be created,
+        then the import, in one transaction (curriculum/case.py: external_framework_promote)."""
+        framework = self.get_object(request, object_id)
+        if framework is None:
+            raise Http404
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = PromoteForm(request.POST or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            confirm = "promote" in request.POST
+            code, subject = form.cleaned_data["code"], form.cleaned_data["subject"]
+            try:
+                report = external_framework_promote(framework=framework, code=code, subject_code=subject.code,
+                                                    dry_run=not confirm)
+            except ImportFileError as error:
+                for message in error.errors:
+                    form.add_error(None, message)
+            else:
+                if confirm:
+                    self.message_user(request, report.summary(), messages.SUCCESS)
+                    promoted = Framework.objects.get(code=code)
+                    return HttpResponseRedirect(reverse("admin:curriculum_framework_change", args=[promoted.pk]))
+        return self._page(request, "promote.html", gettext("Promote %(title)s to GOSO") % {"title": framework.title},
+                          form=form, report=report, original=framework)
 
     def _run(self, data, *, dry_run, expected):
         if data.get("url"):
