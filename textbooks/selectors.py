@@ -57,10 +57,26 @@ def paragraph_list(*, context: TenantContext) -> QuerySet:
     )
 
 
+# What an alignment's readers show (the API's serializers, textbooks/api/serializers.py): the alignment, its
+# outcome in brief, and its paragraph, chapter and textbook in brief. Paragraph texts (often kilobytes) stay
+# unread: fetching and converting them was most of a list's database and Python time.
+ALIGNMENT_COLUMNS = (
+    "id", "paragraph_id", "outcome_id", "school_id", "confidence", "anchor", "notes", "created_by_id", "created_at",
+    "outcome__id", "outcome__framework_id", "outcome__code", "outcome__grade", "outcome__title_ru", "outcome__title_kz",
+    "outcome__is_active",
+    "paragraph__id", "paragraph__chapter_id", "paragraph__school_id", "paragraph__number", "paragraph__title",
+    "paragraph__chapter__id", "paragraph__chapter__textbook_id",
+    "paragraph__chapter__textbook__id", "paragraph__chapter__textbook__school_id",
+    "paragraph__chapter__textbook__title", "paragraph__chapter__textbook__grade_level", "paragraph__chapter__textbook__subject_id",
+    "paragraph__chapter__textbook__language",
+)
+
+
 def alignment_list(*, context: TenantContext) -> QuerySet:
     # The outcome's and the textbook's grades tell a cross-grade alignment (ParagraphOutcome.is_cross_grade).
     return (
         visible_to(ParagraphOutcome.objects.select_related("outcome", "paragraph__chapter__textbook"), context=context)
+        .only(*ALIGNMENT_COLUMNS)
         .order_by("paragraph_id", "outcome_id")
     )
 
@@ -147,7 +163,7 @@ def paragraph_alignments(*, context: TenantContext, paragraph: Paragraph) -> Que
     """A paragraph's alignments with their outcomes, in outcome code order."""
     return (
         alignment_list(context=context).filter(paragraph=paragraph)
-        .select_related("outcome").order_by("outcome__framework_id", "outcome__code_sort")
+        .order_by("outcome__framework_id", "outcome__code_sort")
     )
 
 
@@ -155,7 +171,6 @@ def outcome_alignments(*, context: TenantContext, outcome: LearningOutcome) -> Q
     """The paragraphs that teach an outcome, in the caller's textbooks and global ones."""
     return (
         alignment_list(context=context).filter(outcome=outcome)
-        .select_related("paragraph__chapter__textbook")
         .order_by("paragraph__chapter__textbook_id", "paragraph__chapter__sort_order", "paragraph__sort_order",
                   "paragraph__number", "id")
     )
