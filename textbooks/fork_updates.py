@@ -437,7 +437,7 @@ def _current_sql(kind: AlignmentTable) -> str:
     values = ", ".join(f"'{name}', {name}::text" if name == "confidence" else f"'{name}', {name}" for name in kind.columns)
     return (
         f"SELECT '{kind.key}'::text, id, paragraph_id, {kind.target}::text, jsonb_build_object({values}) "
-        f"FROM {kind.table} WHERE paragraph_id = ANY(%s)"
+        f"FROM {kind.table} WHERE paragraph_id = ANY(%s::bigint[])"
     )
 
 
@@ -468,7 +468,7 @@ def _write_alignments(cursor, review: ForkReview, taken: dict[int, Item]) -> Non
             for alignment, values in wanted.items() if alignment in current and current[alignment][1] != values
         ]
         if gone:
-            deletes.append((f"DELETE FROM {kind.table} WHERE id = ANY(%s)", [gone]))
+            deletes.append((f"DELETE FROM {kind.table} WHERE id = ANY(%s::bigint[])", [gone]))
         if new:
             columns = {"paragraph_id": "bigint", kind.target: "bigint", **kind.columns}
             inserts.append(_insert_sql(kind.table, columns, new, computed={"created_at": "now()"}))
