@@ -5,6 +5,7 @@ change of alignments alone raises the global textbook's version, and the apply c
 statements whatever the size and whichever kinds of alignment change."""
 
 import importlib
+import re
 from decimal import Decimal
 
 import pytest
@@ -268,6 +269,20 @@ def apply_statements(subject, school, outcomes, leaves, *, paragraphs, external)
                 (leaves[1].pk, Decimal("0.40")), (leaves[2].pk, Decimal("1.00")),
             }
     return len(queries)
+
+
+def test_taking_a_text_change_over_writes_no_alignment(linked_source, school_a):
+    fork = fork_of(linked_source, school_a)
+    with super_admin_context():
+        backdate(linked_source)
+        Paragraph.objects.filter(chapter__textbook=linked_source).update(content="новый текст")
+    with tenant_context(school_id=school_a.pk), CaptureQueriesContext(connection) as queries:
+        assert fork_update_apply(fork=fork, take_all_non_conflicting=True).taken == 6
+    written = [
+        re.match(r'(?:UPDATE|INSERT INTO|DELETE FROM|WITH) "?(\w+)', query["sql"]).group(1)
+        for query in queries if query["sql"].startswith(("INSERT", "UPDATE", "DELETE", "WITH"))
+    ]
+    assert written == ["paragraphs", "textbooks"]  # alignments left as they are: not rewritten
 
 
 def test_the_apply_costs_the_same_statements_whatever_the_size_and_kinds(subject, school_a, outcomes, act_leaves):

@@ -436,7 +436,7 @@ def _current_sql(kind: AlignmentTable) -> str:
     """The alignments of some paragraphs, with their values in the shape of textbook_content()."""
     values = ", ".join(f"'{name}', {name}::text" if name == "confidence" else f"'{name}', {name}" for name in kind.columns)
     return (
-        f"SELECT '{kind.key}'::text, id, paragraph_id, {kind.target}::text, jsonb_build_object({values}) "
+        f"SELECT '{kind.key}'::text, id, paragraph_id, {kind.target}::text, jsonb_build_object({values})::text "
         f"FROM {kind.table} WHERE paragraph_id = ANY(%s::bigint[])"
     )
 
@@ -450,7 +450,7 @@ def _write_alignments(cursor, review: ForkReview, taken: dict[int, Item]) -> Non
     if not taken:
         return
     cursor.execute(_CURRENT_ALIGNMENTS, [list(taken)] * len(ALIGNMENT_TABLES))
-    current = {(key, paragraph, target): (pk, values) for key, pk, paragraph, target, values in cursor.fetchall()}
+    current = {(key, paragraph, target): (pk, json.loads(values)) for key, pk, paragraph, target, values in cursor.fetchall()}
     deletes, inserts, updates = [], [], []
     for kind in ALIGNMENT_TABLES:
         wanted = {
