@@ -5,7 +5,7 @@ The three sides of each chapter ("3") and paragraph ("3.2"), matched by number:
 - base: the global content as the copy last took it over (textbooks.source_snapshot: written at the
   copy, then per chapter/paragraph by each apply);
 - theirs: the global textbook now; ours: the copy now.
-All three come from the database function textbook_content() (textbooks/migrations/0006_fork_updates), so they
+All three come from the database function textbook_content() (textbooks/migrations/0006, 0009), so they
 have the same shape. Whatever differs between base and theirs is pending until decided: take theirs,
 or keep ours (the base then moves to theirs, so the change is not offered again). A paragraph or
 chapter the school changed itself, where the global one changed differently, is a conflict: only an
