@@ -30,9 +30,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.models import Func
-from django.utils.translation import gettext as _, gettext_lazy
-
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _, gettext_lazy
 
 from curriculum.models import ExternalItem, LearningOutcome
 from database_errors import user_errors_from_database
@@ -176,17 +175,17 @@ class ForkReview:
     @cached_property
     def outcome_codes(self) -> dict[str, str]:
         """Outcome id (text) -> code."""
-        ids = _aligned(self.items, ALIGNMENTS)
-        return {str(pk): code for pk, code in LearningOutcome.objects.filter(pk__in=ids).values_list("pk", "code")} if ids else {}
+        if not (ids := _aligned(self.items, ALIGNMENTS)):
+            return {}
+        return {str(pk): code for pk, code in LearningOutcome.objects.filter(pk__in=ids).values_list("pk", "code")}
 
     @cached_property
     def external_item_labels(self) -> dict[str, str]:
         """External item id (text) -> its code, else the start of its statement."""
-        ids = _aligned(self.items, EXTERNAL_ALIGNMENTS)
+        if not (ids := _aligned(self.items, EXTERNAL_ALIGNMENTS)):
+            return {}
         rows = ExternalItem.objects.filter(pk__in=ids).values_list("pk", "human_coding_scheme", "abbreviated_statement", "full_statement")
-        return {
-            str(pk): code or Truncator(short or full).chars(60) for pk, code, short, full in (rows if ids else ())
-        }
+        return {str(pk): code or Truncator(short or full).chars(60) for pk, code, short, full in rows}
 
     @property
     def pending(self) -> list[Item]:
@@ -356,7 +355,6 @@ PARAGRAPH_COLUMNS = {
     "title": "text", "content": "text", "summary": "text", "learning_objective": "text", "lesson_objective": "text",
     "key_terms": "jsonb", "questions": "jsonb", "sort_order": "integer",
 }
-
 
 
 @dataclass(frozen=True)
