@@ -348,3 +348,22 @@ class ExternalAlignment(Alignment):
 
     def __str__(self):
         return f"{self.paragraph} → {self.external_item}"
+
+
+class GlobalRowCount(models.Model):
+    """How many global (national) rows a school-content table holds, kept exact by statement triggers
+    (textbooks/migrations/0010_global_row_counts). Every school's alignment list counts the global rows
+    beside its own (selectors.AlignmentPages); reading them was the most expensive part of the list at
+    national size (about 80,000 index entries per request), reading this is one primary-key lookup.
+    Outside row-level security (tenants/rls.py TABLES_WITHOUT_RLS): counts, no school's data; the
+    runtime roles only read it, the triggers' function (the owner's) writes it."""
+
+    table_name = models.CharField(primary_key=True, max_length=63)
+    row_count = models.BigIntegerField()
+
+    class Meta:
+        db_table = "global_row_counts"
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.table_name}: {self.row_count}"
