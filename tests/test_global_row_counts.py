@@ -3,9 +3,13 @@ triggers, so a school's alignment list counts the global rows with one primary-k
 
 import pytest
 from django.db import ProgrammingError, connection, transaction
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 
-from tenants.context import super_admin_context, tenant_context
+from tenants.context import TenantContext, super_admin_context, tenant_context
+from tests.api_support import API, api_client
 from tests.conftest import make_textbook
+from textbooks import selectors
 from textbooks.models import GlobalRowCount, Paragraph, ParagraphOutcome
 
 
@@ -78,3 +82,39 @@ def test_the_runtime_roles_only_read_the_counts(global_alignment, statement):
             with connection.cursor() as cursor:
                 cursor.execute(statement)
     assert counted() == actual() >= 1
+
+
+def _list(client, **query):
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get(f"{API}/alignments/", {"page_size": 2, **query}).json()
+    return body, [entry["sql"] for entry in captured.captured_queries if "count(" in entry["sql"]]
+
+
+def test_a_schools_list_counts_global_rows_from_the_kept_count(admin_a, global_paragraphs, paragraph_a, outcome,
+                                                                 second_outcome, school_a):
+    with super_admin_context():
+        ParagraphOutcome.objects.bulk_create(
+            [ParagraphOutcome(paragraph=paragraph, outcome=outcome) for paragraph in global_paragraphs]
+            + [ParagraphOutcome(paragraph=global_paragraphs[0], outcome=second_outcome),
+               ParagraphOutcome(paragraph=paragraph_a, outcome=outcome)]
+        )
+        expected = ParagraphOutcome.objects.filter(Q(school__isnull=True) | Q(school=school_a)).count()
+    client = api_client(admin_a)
+
+    body, (count_sql,) = _list(client)
+    assert body["count"] == expected == 6
+    assert "global_row_counts" in count_sql  # unfiltered: the kept count, not the index
+
+    body, (count_sql,) = _list(client, outcome=outcome.pk)
+    assert body["count"] == 5 and "global_row_counts" not in count_sql  # filtered: counted in the index
+
+
+
+def test_a_missing_count_row_is_counted_afresh(global_alignment, alignment_a, school_a):
+    """No row for a table (after a TRUNCATE, or a table nothing counts): the index range is counted."""
+    context = TenantContext(school_id=school_a.pk)
+    with tenant_context(school_id=school_a.pk):
+        ranges = [Paragraph.objects.filter(school__isnull=True), Paragraph.objects.filter(school=school_a)]
+        counted = selectors.SchoolCounted(selectors.paragraph_list(context=context), ranges=ranges, global_count_kept=True)
+        assert not GlobalRowCount.objects.filter(pk="paragraphs").exists()
+        assert counted.count() == selectors.paragraph_list(context=context).count() == 2
