@@ -320,7 +320,7 @@ def run() -> list[dict]:
 def _configuration_figures(current: "Side", recommended: "Side", *, threads: int) -> list[dict]:
     """This commit served WORKERS x THREADS and WORKERS x `threads` in the same rotating blocks: the measurement
     behind README's recommended configuration (CPU per request, throughput, tail latency)."""
-    merged = {side: side.merged() for side in (current, recommended)}
+    ours, theirs = recommended.merged(), current.merged()
     label = f"{WORKERS} x {threads} against {WORKERS} x {THREADS}"
     return [
         figure(f"server configuration {label}: CPU per request (server + PostgreSQL)",
@@ -328,7 +328,7 @@ def _configuration_figures(current: "Side", recommended: "Side", *, threads: int
                note=f"gunicorn gthread workers x threads, this commit, {BLOCKS} blocks of {REQUESTS // BLOCKS} requests "
                     "per configuration in the same rotation as the base comparison"),
         figure(f"server configuration {label}: throughput",
-               f"{merged[recommended].requests_per_second} / {merged[current].requests_per_second}", "req/s", None, True),
+               f"{ours.requests_per_second} / {theirs.requests_per_second}", "req/s", None, True),
         figure(f"server configuration {label}: latency p99",
-               f"{merged[recommended].percentile_ms(99)} / {merged[current].percentile_ms(99)}", "ms", None, True),
+               f"{ours.percentile_ms(99)} / {theirs.percentile_ms(99)}", "ms", None, True),
     ]
