@@ -71,6 +71,8 @@ class KeysetPagination(ApiPagination):
                 self._links(rows, before=self.page.has_previous(), after=self.page.has_next(), position=None)
             return rows
         forward, position = self._cursor_read(raw)
+        if self.page_query_param in request.query_params:
+            self.get_page_number(request, None)  # refused if malformed, as without a cursor; then unused
         if tuple(queryset.order) != tuple(self.ordering):
             raise ImproperlyConfigured(f"{type(self).__name__} orders by {self.ordering}, the rows by {queryset.order}")
         size = self.get_page_size(request)
@@ -79,8 +81,8 @@ class KeysetPagination(ApiPagination):
         if more:
             rows = rows[:size] if forward else rows[1:]
         self.count = queryset.count()
-        # A page reached from a cursor has rows on the side it came from (or the cursor's own position).
-        self._links(rows, before=more if not forward else True, after=more if forward else True, position=position)
+        # The side a cursor page came from has rows (or at least the cursor's own position to go back to).
+        self._links(rows, before=True if forward else more, after=more if forward else True, position=position)
         return rows
 
     def get_paginated_response(self, data):

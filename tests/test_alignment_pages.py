@@ -212,8 +212,9 @@ def test_page_numbers_still_work_and_their_links_are_cursors(admin_a, interleave
     before = client.get(body["previous"]).json()
     assert [row["id"] for row in after["results"]] == expected[15:20]
     assert [row["id"] for row in before["results"]] == expected[5:10]
-    # A cursor takes precedence over a page number.
+    # A cursor takes precedence over a page number (which must still be one).
     assert [row["id"] for row in client.get(body["next"] + "&page=1").json()["results"]] == expected[15:20]
+    assert_error(client.get(body["next"] + "&page=x"), 400, fields=["page"])
 
 
 @pytest.mark.parametrize("cursor", ["", "x", "a1", "a1.2.3", "c1.2", "a-1.2", "a1.2 ", " a1.2", "a١.٢", "a1.2x",
