@@ -1,6 +1,7 @@
 import re
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -8,10 +9,25 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
+class FirstPagePaginator(Paginator):
+    """Django's Paginator, except that a first page shorter than the page size is the whole list: its
+    length is the count, so most lists of a paragraph or an outcome (a handful of rows) cost one
+    statement, not a COUNT and a page. Any other page counts first, as Django does."""
+
+    def page(self, number):
+        if str(number) != "1" or "count" in self.__dict__:
+            return super().page(number)
+        rows = list(self.object_list[: self.per_page])
+        if len(rows) < self.per_page:
+            self.__dict__["count"] = len(rows)  # Paginator.count is a cached_property
+        return self._get_page(rows, 1, self)
+
+
 class ApiPagination(PageNumberPagination):
     """Pages of 50 rows by default; `page_size` up to 500. A page size or page number that is not
     a whole number in range is refused (DRF would silently use the default instead)."""
 
+    django_paginator_class = FirstPagePaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500

@@ -14,7 +14,9 @@ Side by side with the commit issue 13 starts from (BENCH_HTTP_BASE_COMMIT, ba02c
 unpacked with `git archive` into a temporary folder, migrated into a database of their own (filled by
 that commit's own generate_scale_data, kept for later runs) and served by a second gunicorn with the same
 workers and threads; the two sides run in alternating blocks, so a burst of other load hits both, and the
-ratio of their CPU per request is the lean request path's figure (target <= 0.6).
+ratio of their CPU per request is the lean request path's figure (target <= 0.6). A third server runs this
+commit with README's recommended threads per worker (BENCH_HTTP_RECOMMENDED_THREADS) in the same rotation: the
+measurement behind that recommendation.
 """
 
 import importlib.util
@@ -47,6 +49,8 @@ WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_HTTP_THREADS", "8"))
 BASE_COMMIT = os.environ.get("BENCH_HTTP_BASE_COMMIT", "ba02cf0")  # the commit issue 13 starts from
 BLOCKS = int(os.environ.get("BENCH_HTTP_BLOCKS", "6"))  # per side, alternating
+# The configuration README "Production" recommends, measured beside WORKERS x THREADS in the same blocks.
+RECOMMENDED_THREADS = int(os.environ.get("BENCH_HTTP_RECOMMENDED_THREADS", "2"))
 
 
 def _database_url(alias: str, *, database: str | None = None) -> str:
@@ -249,20 +253,24 @@ def run() -> list[dict]:
         with tempfile.TemporaryDirectory() as directory, \
                 gunicorn(_server_env(), Path(directory) / "gunicorn.log", workers=WORKERS, threads=THREADS) as server, \
                 gunicorn(_base_env(base_root), Path(directory) / "gunicorn-base.log", workers=WORKERS, threads=THREADS,
-                         root=base_root) as base_server:
-            sides = [Side("this commit", server, schools, settings.DATABASES["default"]["NAME"]),
-                     Side(f"base {BASE_COMMIT}", base_server, base_schools, _base_database_name())]
+                         root=base_root) as base_server, \
+                gunicorn(_server_env(), Path(directory) / "gunicorn-recommended.log", workers=WORKERS,
+                         threads=RECOMMENDED_THREADS) as recommended_server:
+            database = settings.DATABASES["default"]["NAME"]
+            sides = [Side("this commit", server, schools, database),
+                     Side(f"base {BASE_COMMIT}", base_server, base_schools, _base_database_name()),
+                     Side(f"this commit, {WORKERS} x {RECOMMENDED_THREADS}", recommended_server, schools, database)]
             warm_ups = [run_load(port=side.server.port, schools=side.schools, requests=500, concurrency=CONCURRENCY,
                                  max_seconds=60) for side in sides]
             load_before = os.getloadavg()
-            for block in range(BLOCKS):  # alternate, each side first in turn: a burst of load hits both alike
-                for side in sides if block % 2 == 0 else reversed(sides):
+            for block in range(BLOCKS):  # rotate, each side first in turn: a burst of load hits all alike
+                for side in sides[block % len(sides):] + sides[:block % len(sides)]:
                     side.block(REQUESTS // BLOCKS, seed=23 + block)
             load_after = os.getloadavg()
-            log_tail = server.log_tail() + base_server.log_tail()
-    current, base = sides
+            log_tail = server.log_tail() + base_server.log_tail() + recommended_server.log_tail()
+    current, base, recommended = sides
     with super_admin_context(), connection.cursor() as cursor:
-        for result in [warm_ups[0], *current.results]:
+        for result in [warm_ups[0], warm_ups[2], *current.results, *recommended.results]:
             _remove_created(result, cursor)
     with _super_admin_cursor(base_url) as cursor:
         for result in [warm_ups[1], *base.results]:
@@ -272,7 +280,7 @@ def run() -> list[dict]:
     print(f"    base {BASE_COMMIT}: {base.merged().summary()}", flush=True)
     setup = (f"gunicorn {WORKERS} workers x {THREADS} threads {_gunicorn_options()} on 127.0.0.1, {CONCURRENCY} keep-alive clients, "
              f"{len(result.schools)} schools, {result.requests} requests (after 500 warm-up), 80% reads / 20% writes")
-    errors = result.unexpected_count + base.merged().unexpected_count
+    errors = result.unexpected_count + base.merged().unexpected_count + recommended.merged().unexpected_count
     load = (f"load average (1/5/15 min) {'/'.join(f'{value:.2f}' for value in load_before)} before the measured run, "
             f"{'/'.join(f'{value:.2f}' for value in load_after)} after it, on {os.cpu_count()} cores")
     cpu_note = (f"CPU time (utime + stime from /proc) over the measured blocks divided by their requests; server: gunicorn "
@@ -303,5 +311,24 @@ def run() -> list[dict]:
         figure("HTTP unexpected responses (5xx, wrong status)", errors, "responses", "0", errors == 0,
                note="; ".join(str(item) for item in (result.unexpected + base.merged().unexpected)[:3])
                + (f"; server log: {log_tail[-500:]}" if errors else "") or None),
-        figure("HTTP foreign rows in responses", result.foreign_rows, "rows", "0", result.foreign_rows == 0),
+        figure("HTTP foreign rows in responses", result.foreign_rows + recommended.merged().foreign_rows, "rows", "0",
+               result.foreign_rows + recommended.merged().foreign_rows == 0),
+        *_configuration_figures(current, recommended, threads=RECOMMENDED_THREADS),
+    ]
+
+
+def _configuration_figures(current: "Side", recommended: "Side", *, threads: int) -> list[dict]:
+    """This commit served WORKERS x THREADS and WORKERS x `threads` in the same rotating blocks: the measurement
+    behind README's recommended configuration (CPU per request, throughput, tail latency)."""
+    ours, theirs = recommended.merged(), current.merged()
+    label = f"{WORKERS} x {threads} against {WORKERS} x {THREADS}"
+    return [
+        figure(f"server configuration {label}: CPU per request (server + PostgreSQL)",
+               f"{recommended.total_ms} / {current.total_ms}", "ms", None, True,
+               note=f"gunicorn gthread workers x threads, this commit, {BLOCKS} blocks of {REQUESTS // BLOCKS} requests "
+                    "per configuration in the same rotation as the base comparison"),
+        figure(f"server configuration {label}: throughput",
+               f"{ours.requests_per_second} / {theirs.requests_per_second}", "req/s", None, True),
+        figure(f"server configuration {label}: latency p99",
+               f"{ours.percentile_ms(99)} / {theirs.percentile_ms(99)}", "ms", None, True),
     ]

@@ -276,7 +276,7 @@ REST_FRAMEWORK = {
     # Who may do what: the one declaration of roles (config/roles.py), as for the admin.
     "DEFAULT_PERMISSION_CLASSES": ["config.roles.RolePermission"],
     "DEFAULT_SCHEMA_CLASS": "apikit.schema.ApiAutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["apikit.filters.FilterBackend"],
     "DEFAULT_PARSER_CLASSES": ["apikit.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apikit.pagination.ApiPagination",
     "EXCEPTION_HANDLER": "apikit.errors.api_exception_handler",

@@ -59,8 +59,10 @@ _TOKEN_USER_ACTIVATE = f"""
                       AND (%(host_school)s::bigint IS NULL OR u.school_id = %(host_school)s::bigint)
                       THEN coalesce(u.school_id::text, '') ELSE '' END, true) AS context_school,
            set_config(%(super_admin_setting)s, 'false', true) AS context_super_admin,
-           set_config('role', 'none', true) AS context_role
+           set_config('role', 'none', true) AS context_role,
+           s.is_active AS school_is_active
     FROM public.{{lookup}}(%(token_key)s) t JOIN public.users u ON u.id = t.user_id
+         LEFT JOIN public.schools s ON s.id = u.school_id
     WHERE t.digest = %(digest)s
 """
 
@@ -75,7 +77,7 @@ def token_user_activate(*, token_key: str, digest: str, host_school, using: str 
     inactive school, which roll the transaction back). With no matching token nothing is set: a
     transaction starts without context (every context setting is transaction-local).
     """
-    from tenants.models import Role, User  # imported late: the models' module loads after this one
+    from tenants.models import Role, School, User  # imported late: the models' module loads after this one
 
     if not connections[using].in_atomic_block:
         raise RuntimeError("The tenant context can only be set inside a transaction (transaction.atomic).")
@@ -91,6 +93,10 @@ def token_user_activate(*, token_key: str, digest: str, host_school, using: str 
     if not users:
         return None
     user = users[0]
+    if user.school_id is not None:
+        # The school came with the token: context_for_user reads its is_active without another query.
+        school = School.from_db(using, ["id", "is_active"], [user.school_id, user.school_is_active])
+        User._meta.get_field("school").set_cached_value(user, school)
     return user, user.token_expiry, TenantContext(school_id=int(user.context_school) if user.context_school else None)
 
 

@@ -137,6 +137,9 @@ TABLES_WITHOUT_RLS: dict[str, Allowlisted] = {
     ),
     "axes_accesslog": Allowlisted(frozenset(), "django-axes' log of successful logins: disabled"),
     "axes_accessfailurelog": Allowlisted(frozenset(), "django-axes' permanent failure log: disabled"),
+    # textbooks/migrations/0010: numbers of global (national) rows per table, written only by the owner's
+    # trigger function; counts are no school's data, and every context needs them for its lists.
+    "global_row_counts": Allowlisted(frozenset({"SELECT"}), "counts of global rows, kept by statement triggers"),
     "axes_accessattemptexpiration": Allowlisted(
         frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"}),
         "django-axes' per-attempt expiry (one timestamp per attempt row; deleting an attempt reads it)",

@@ -230,7 +230,7 @@ def test_unknown_items_and_decisions_are_refused(diverged, school_a):
 
 
 def test_a_failing_apply_changes_nothing(diverged, school_a, monkeypatch):
-    def broken(item, **kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
     monkeypatch.setattr(fork_updates, "_merged_alignments", broken)  # after chapters and paragraphs are written

@@ -18,7 +18,10 @@ from curriculum.codes import MAX_GRADE, MIN_GRADE
 from curriculum.models import ExternalFramework, Framework
 from textbooks.coverage import coverage_csv, coverage_xlsx, textbook_coverage
 from textbooks.external_coverage import textbook_external_coverage
-from textbooks.fork_updates import ALIGNMENTS, CHAPTER_FIELDS, OURS, PARAGRAPH_FIELDS, THEIRS, fork_update_apply, fork_update_review
+from textbooks.fork_updates import (
+    ALIGNMENT_KEYS, ALIGNMENTS, CHAPTER_FIELDS, EXTERNAL_ALIGNMENTS, OURS, PARAGRAPH_FIELDS, THEIRS, fork_update_apply,
+    fork_update_review,
+)
 from textbooks.models import Chapter, Paragraph, Textbook
 from textbooks.versions import alignments_carry_over, fork_update_info
 
@@ -208,10 +211,11 @@ def carry_over_view(model_admin, request):
 
 # Fork updates: the three-way review page of a copy (textbooks/fork_updates.py) ---------------------
 
-def _shown(name, value, codes):
+def _shown(name, value, review):
     """A field's value as text for the review table; None: the side does not have the item."""
-    if name == ALIGNMENTS:
-        rows = sorted((codes.get(outcome, outcome), link["confidence"]) for outcome, link in value.items())
+    if name in ALIGNMENT_KEYS:
+        codes = review.outcome_codes if name == ALIGNMENTS else review.external_item_labels
+        rows = sorted((codes.get(target, target), link["confidence"]) for target, link in value.items())
         return ", ".join(f"{code} ({confidence})" for code, confidence in rows)
     if isinstance(value, list):
         return "; ".join(item.get("text", "") if isinstance(item, dict) else str(item) for item in value)
@@ -221,15 +225,17 @@ def _shown(name, value, codes):
 def _field_label(name, is_chapter):
     if name == ALIGNMENTS:
         return gettext("alignments")
+    if name == EXTERNAL_ALIGNMENTS:
+        return gettext("external alignments")
     return (Chapter if is_chapter else Paragraph)._meta.get_field(name).verbose_name
 
 
-def _review_rows(item, codes):
+def _review_rows(item, review):
     """The fields worth showing: those that differ between the sides that have the item, and the
     filled ones of a side alone (an addition or a removal); the title always."""
     sides = [item.base, item.theirs, item.ours]
     present = [side for side in sides if side is not None]
-    names = (*CHAPTER_FIELDS,) if item.is_chapter else (*PARAGRAPH_FIELDS, ALIGNMENTS)
+    names = (*CHAPTER_FIELDS,) if item.is_chapter else (*PARAGRAPH_FIELDS, *ALIGNMENT_KEYS)
     rows = []
     for name in names:
         values = [side.get(name) for side in present]
@@ -237,7 +243,7 @@ def _review_rows(item, codes):
         if name == "title" or differs or (len(present) < 3 and any(values)):
             rows.append({
                 "label": _field_label(name, item.is_chapter), "differs": differs,
-                "values": [None if side is None else _shown(name, side.get(name), codes) for side in sides],
+                "values": [None if side is None else _shown(name, side.get(name), review) for side in sides],
             })
     return rows
 
@@ -279,7 +285,7 @@ def fork_update_view(model_admin, request, object_id):
     items = []
     if review is not None:
         items = [
-            {"item": item, "rows": _review_rows(item, review.outcome_codes), "choice": chosen.get(item.key)}
+            {"item": item, "rows": _review_rows(item, review), "choice": chosen.get(item.key)}
             for item in review.pending
         ]
     context = _context(

@@ -5,13 +5,14 @@ The three sides of each chapter ("3") and paragraph ("3.2"), matched by number:
 - base: the global content as the copy last took it over (textbooks.source_snapshot: written at the
   copy, then per chapter/paragraph by each apply);
 - theirs: the global textbook now; ours: the copy now.
-All three come from the database function textbook_content() (textbooks/migrations/0006_fork_updates), so they
+All three come from the database function textbook_content() (textbooks/migrations/0006, 0009), so they
 have the same shape. Whatever differs between base and theirs is pending until decided: take theirs,
 or keep ours (the base then moves to theirs, so the change is not offered again). A paragraph or
 chapter the school changed itself, where the global one changed differently, is a conflict: only an
 explicit decision resolves it, never "take all".
 
-Alignments of a paragraph taken over follow the global ones per outcome only where the school left
+Alignments of a paragraph taken over, to GOSO outcomes ("alignments") and to external items
+("external_alignments") alike, follow the global ones per outcome or item only where the school left
 the alignment as copied (still absent, or the same confidence, anchor and notes as in the base); an
 alignment the school added, changed or removed stays as the school has it.
 
@@ -22,21 +23,24 @@ lock and write only its own copy.
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.models import Func
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _, gettext_lazy
 
-from curriculum.models import LearningOutcome
+from curriculum.models import ExternalItem, LearningOutcome
 from database_errors import user_errors_from_database
-from textbooks.models import Chapter, Paragraph, ParagraphOutcome, Textbook
+from textbooks.models import Chapter, Paragraph, Textbook
 from textbooks.services import fork_sync
 
 ALIGNMENTS = "alignments"
+EXTERNAL_ALIGNMENTS = "external_alignments"
+ALIGNMENT_KEYS = (ALIGNMENTS, EXTERNAL_ALIGNMENTS)
 CHAPTER_FIELDS = ("title", "description", "sort_order")
 PARAGRAPH_FIELDS = (
     "title", "content", "summary", "learning_objective", "lesson_objective", "key_terms", "questions", "sort_order",
@@ -86,13 +90,21 @@ def _order(key: str):
 
 
 def _fields(entry):
-    return None if entry is None else {name: value for name, value in entry.items() if name != ALIGNMENTS}
+    return None if entry is None else {name: value for name, value in entry.items() if name not in ALIGNMENT_KEYS}
+
+
+def _complete(content: dict) -> dict:
+    """A base stored before textbook_content() had external alignments (migration 0009) lacks them: none."""
+    return {
+        key: entry if "." not in key or EXTERNAL_ALIGNMENTS in entry else {**entry, EXTERNAL_ALIGNMENTS: {}}
+        for key, entry in content.items()
+    }
 
 
 def _differing(one, other) -> tuple[str, ...]:
     if one is None or other is None:
         return ()
-    names = [name for name in (*CHAPTER_FIELDS, *PARAGRAPH_FIELDS, ALIGNMENTS) if name in one or name in other]
+    names = [name for name in (*CHAPTER_FIELDS, *PARAGRAPH_FIELDS, *ALIGNMENT_KEYS) if name in one or name in other]
     return tuple(dict.fromkeys(name for name in names if one.get(name) != other.get(name)))
 
 
@@ -147,13 +159,33 @@ class Item:
         return _differing(self.base, self.ours)
 
 
+def _aligned(items, kind: str) -> set[str]:
+    return {target for item in items for side in (item.base, item.theirs, item.ours) if side for target in side.get(kind, {})}
+
+
 @dataclass
 class ForkReview:
     fork: Textbook
     source: Textbook
     base_known: bool
     items: list[Item]
-    outcome_codes: dict[str, str] = field(default_factory=dict)  # outcome id (text) -> code, for display
+    base: dict  # the copy's base (source_snapshot), completed by _complete; {} when not known
+
+    # For display only (the apply never reads them): one query each, when first asked.
+    @cached_property
+    def outcome_codes(self) -> dict[str, str]:
+        """Outcome id (text) -> code."""
+        if not (ids := _aligned(self.items, ALIGNMENTS)):
+            return {}
+        return {str(pk): code for pk, code in LearningOutcome.objects.filter(pk__in=ids).values_list("pk", "code")}
+
+    @cached_property
+    def external_item_labels(self) -> dict[str, str]:
+        """External item id (text) -> its code, else the start of its statement."""
+        if not (ids := _aligned(self.items, EXTERNAL_ALIGNMENTS)):
+            return {}
+        rows = ExternalItem.objects.filter(pk__in=ids).values_list("pk", "human_coding_scheme", "abbreviated_statement", "full_statement")
+        return {str(pk): code or Truncator(short or full).chars(60) for pk, code, short, full in rows}
 
     @property
     def pending(self) -> list[Item]:
@@ -196,7 +228,7 @@ def _status(base, theirs, ours, *, base_known: bool) -> str:
 
 def fork_update_review(*, fork: Textbook) -> ForkReview | None:
     """The three-way comparison of a school's copy with the global textbook it was copied from; None
-    for a textbook that is not a copy of a (still visible) global textbook. Two queries."""
+    for a textbook that is not a copy of a (still visible) global textbook. One query."""
     if fork.global_textbook_id is None:
         return None
     both = Textbook.objects.defer(None).filter(pk__in=[fork.pk, fork.global_textbook_id])
@@ -205,7 +237,7 @@ def fork_update_review(*, fork: Textbook) -> ForkReview | None:
         return None
     fork, source = rows[fork.pk], rows[fork.global_textbook_id]
     base_known = fork.source_snapshot is not None
-    base, theirs, ours = fork.source_snapshot or {}, source.content, fork.content
+    base, theirs, ours = _complete(fork.source_snapshot or {}), source.content, fork.content
     statuses = {
         key: _status(base.get(key), theirs.get(key), ours.get(key), base_known=base_known)
         for key in base.keys() | theirs.keys() | ours.keys()
@@ -217,14 +249,7 @@ def fork_update_review(*, fork: Textbook) -> ForkReview | None:
             if any(statuses[other] != Status.REMOVED for other in inside):
                 statuses[key] = Status.CONFLICT
     items = [Item(key, statuses[key], base.get(key), theirs.get(key), ours.get(key)) for key in sorted(statuses, key=_order)]
-    outcome_ids = {
-        outcome for item in items for side in (item.base, item.theirs, item.ours) if side for outcome in side.get(ALIGNMENTS, {})
-    }
-    codes = dict(LearningOutcome.objects.filter(pk__in=outcome_ids).values_list("pk", "code")) if outcome_ids else {}
-    return ForkReview(
-        fork=fork, source=source, base_known=base_known, items=items,
-        outcome_codes={str(pk): code for pk, code in codes.items()},
-    )
+    return ForkReview(fork=fork, source=source, base_known=base_known, items=items, base=base)
 
 
 @dataclass(frozen=True)
@@ -310,16 +335,17 @@ def _decide(review: ForkReview, decisions, *, take_all_non_conflicting: bool, ma
     return chosen
 
 
-def _merged_alignments(item: Item, *, base_known: bool) -> dict[str, dict]:
-    """Per outcome: the global alignment where the school left it as copied, else the school's."""
-    ours = (item.ours or {}).get(ALIGNMENTS, {})
-    base = (item.base or {}).get(ALIGNMENTS, {}) if base_known else ours
-    theirs = item.theirs.get(ALIGNMENTS, {})
+def _merged_alignments(item: Item, kind: str, *, base_known: bool) -> dict[str, dict]:
+    """Per outcome (or external item): the global alignment where the school left it as copied, else
+    the school's."""
+    ours = (item.ours or {}).get(kind, {})
+    base = (item.base or {}).get(kind, {}) if base_known else ours
+    theirs = item.theirs.get(kind, {})
     merged = {}
-    for outcome in base.keys() | theirs.keys() | ours.keys():
-        value = theirs.get(outcome) if ours.get(outcome) == base.get(outcome) else ours.get(outcome)
+    for target in base.keys() | theirs.keys() | ours.keys():
+        value = theirs.get(target) if ours.get(target) == base.get(target) else ours.get(target)
         if value is not None:
-            merged[outcome] = value
+            merged[target] = value
     return merged
 
 
@@ -329,7 +355,24 @@ PARAGRAPH_COLUMNS = {
     "title": "text", "content": "text", "summary": "text", "learning_objective": "text", "lesson_objective": "text",
     "key_terms": "jsonb", "questions": "jsonb", "sort_order": "integer",
 }
-ALIGNMENT_COLUMNS = {"confidence": "numeric", "anchor": "text", "notes": "text"}
+
+
+@dataclass(frozen=True)
+class AlignmentTable:
+    """One kind of alignment: its key in textbook_content(), its table, the column naming what the
+    paragraph is aligned to, and the columns written from the global version (as textbook_content()
+    gives them: confidence as text)."""
+
+    key: str
+    table: str
+    target: str
+    columns: dict
+
+
+ALIGNMENT_TABLES = (
+    AlignmentTable(ALIGNMENTS, "paragraph_outcomes", "outcome_id", {"confidence": "numeric", "anchor": "text", "notes": "text"}),
+    AlignmentTable(EXTERNAL_ALIGNMENTS, "paragraph_external_items", "external_item_id", {"confidence": "numeric", "notes": "text"}),
+)
 
 
 def _json(rows) -> str:
@@ -340,31 +383,97 @@ def _spec(columns: dict) -> str:
     return ", ".join(f"{name} {kind}" for name, kind in columns.items())
 
 
-def _update(cursor, table: str, columns: dict, rows: list[dict]) -> None:
+def _update_sql(table: str, columns: dict, rows: list[dict]) -> tuple[str, list]:
     """One UPDATE for all `rows` ({"id", column: value}), the values passed as one JSON parameter."""
-    if rows:
-        assignments = ", ".join(f"{name} = v.{name}" for name in columns)
-        cursor.execute(
-            f"UPDATE {table} AS target SET {assignments} FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, {_spec(columns)}) "
-            "WHERE target.id = v.id",
-            [_json(rows)],
-        )
+    assignments = ", ".join(f"{name} = v.{name}" for name in columns)
+    return (
+        f"UPDATE {table} AS target SET {assignments} FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, {_spec(columns)}) "
+        "WHERE target.id = v.id",
+        [_json(rows)],
+    )
 
 
-def _insert(cursor, table: str, columns: dict, rows: list[dict], *, returning: str, computed: dict | None = None) -> list[tuple]:
+def _insert_sql(table: str, columns: dict, rows: list[dict], *, computed: dict | None = None) -> tuple[str, list]:
     """One INSERT ... SELECT for all `rows` (`computed`: {column: SQL expression}); school_id is filled
     in by the database (trigger)."""
-    if not rows:
-        return []
     computed = computed or {}
     names = ", ".join([*columns, *computed])
     values = ", ".join([*columns, *computed.values()])
-    cursor.execute(
-        f"INSERT INTO {table} ({names}) SELECT {values} FROM jsonb_to_recordset(%s::jsonb) AS v({_spec(columns)}) "
-        f"RETURNING {returning}",
+    return (
+        f"INSERT INTO {table} ({names}) SELECT {values} FROM jsonb_to_recordset(%s::jsonb) AS v({_spec(columns)})",
         [_json(rows)],
     )
+
+
+def _update(cursor, table: str, columns: dict, rows: list[dict]) -> None:
+    if rows:
+        cursor.execute(*_update_sql(table, columns, rows))
+
+
+def _insert(cursor, table: str, columns: dict, rows: list[dict], *, returning: str) -> list[tuple]:
+    if not rows:
+        return []
+    sql, params = _insert_sql(table, columns, rows)
+    cursor.execute(f"{sql} RETURNING {returning}", params)
     return cursor.fetchall()
+
+
+def _together(cursor, statements: list[tuple[str, list]]) -> None:
+    """Run writes to different tables as one statement (data-modifying WITH queries), so that both
+    kinds of alignment cost the statements of one."""
+    if len(statements) == 1:
+        cursor.execute(*statements[0])
+    elif statements:
+        cursor.execute(
+            "WITH " + ", ".join(f"w{index} AS ({sql})" for index, (sql, _params) in enumerate(statements)) + " SELECT 1",
+            [param for _sql, params in statements for param in params],
+        )
+
+
+def _current_sql(kind: AlignmentTable) -> str:
+    """The alignments of some paragraphs, with their values in the shape of textbook_content()."""
+    values = ", ".join(f"'{name}', {name}::text" if name == "confidence" else f"'{name}', {name}" for name in kind.columns)
+    return (
+        f"SELECT '{kind.key}'::text, id, paragraph_id, {kind.target}::text, jsonb_build_object({values})::text "
+        f"FROM {kind.table} WHERE paragraph_id = ANY(%s::bigint[])"
+    )
+
+
+_CURRENT_ALIGNMENTS = " UNION ALL ".join(_current_sql(kind) for kind in ALIGNMENT_TABLES)
+
+
+def _write_alignments(cursor, review: ForkReview, taken: dict[int, Item]) -> None:
+    """Make the alignments of the paragraphs taken over ({paragraph id: item}) the merged ones, both
+    kinds: one read, then at most one DELETE, one INSERT and one UPDATE for both tables together."""
+    if not taken:
+        return
+    cursor.execute(_CURRENT_ALIGNMENTS, [list(taken)] * len(ALIGNMENT_TABLES))
+    current = {(key, paragraph, target): (pk, json.loads(values)) for key, pk, paragraph, target, values in cursor.fetchall()}
+    deletes, inserts, updates = [], [], []
+    for kind in ALIGNMENT_TABLES:
+        wanted = {
+            (kind.key, paragraph, target): values
+            for paragraph, item in taken.items()
+            for target, values in _merged_alignments(item, kind.key, base_known=review.base_known).items()
+        }
+        gone = [pk for alignment, (pk, _values) in current.items() if alignment[0] == kind.key and alignment not in wanted]
+        new = [
+            {"paragraph_id": paragraph, kind.target: int(target), **values}
+            for (_key, paragraph, target), values in wanted.items() if (kind.key, paragraph, target) not in current
+        ]
+        changed = [
+            {"id": current[alignment][0], **values}
+            for alignment, values in wanted.items() if alignment in current and current[alignment][1] != values
+        ]
+        if gone:
+            deletes.append((f"DELETE FROM {kind.table} WHERE id = ANY(%s::bigint[])", [gone]))
+        if new:
+            columns = {"paragraph_id": "bigint", kind.target: "bigint", **kind.columns}
+            inserts.append(_insert_sql(kind.table, columns, new, computed={"created_at": "now()"}))
+        if changed:
+            updates.append(_update_sql(kind.table, kind.columns, changed))
+    for statements in (deletes, inserts, updates):
+        _together(cursor, statements)
 
 
 def _write(cursor, review: ForkReview, taken: list[Item]) -> None:
@@ -410,23 +519,7 @@ def _write(cursor, review: ForkReview, taken: list[Item]) -> None:
         for item in paragraphs if item.ours is not None and _fields(item.ours) != _fields(item.theirs)
     ])
 
-    targets = {paragraph_ids[item.key]: _merged_alignments(item, base_known=review.base_known) for item in paragraphs}
-    current = {
-        (paragraph, str(outcome)): (pk, {"confidence": confidence, "anchor": anchor, "notes": notes})
-        for pk, paragraph, outcome, confidence, anchor, notes in ParagraphOutcome.objects.filter(paragraph_id__in=targets)
-        .values_list("pk", "paragraph_id", "outcome_id", "confidence", "anchor", "notes")
-    }
-    wanted = {(paragraph, outcome): values for paragraph, merged in targets.items() for outcome, values in merged.items()}
-    ParagraphOutcome.objects.filter(pk__in=[pk for pair, (pk, _values) in current.items() if pair not in wanted]).delete()
-    new, changed = [], []
-    for (paragraph, outcome), values in wanted.items():
-        fields = {"confidence": Decimal(values["confidence"]), "anchor": values["anchor"], "notes": values["notes"]}
-        if (paragraph, outcome) not in current:
-            new.append({"paragraph_id": paragraph, "outcome_id": int(outcome), **fields})
-        elif current[paragraph, outcome][1] != fields:
-            changed.append({"id": current[paragraph, outcome][0], **fields})
-    _insert(cursor, "paragraph_outcomes", {"paragraph_id": "bigint", "outcome_id": "bigint", **ALIGNMENT_COLUMNS}, new, returning="id", computed={"created_at": "now()"})
-    _update(cursor, "paragraph_outcomes", ALIGNMENT_COLUMNS, changed)
+    _write_alignments(cursor, review, {paragraph_ids[item.key]: item for item in paragraphs})
 
 
 def fork_update_apply(
@@ -463,7 +556,7 @@ def fork_update_apply(
         # entries are sent, not the whole record.
         theirs = review.source.content
         if review.base_known:
-            snapshot = dict(review.fork.source_snapshot)
+            snapshot = dict(review.base)
             for key in chosen:
                 if key in theirs:
                     snapshot[key] = theirs[key]

@@ -213,23 +213,45 @@ class Paragraph(models.Model):
         return f"§{self.number}. {self.title}"
 
 
-class ParagraphOutcome(models.Model):
-    """A paragraph teaches a learning outcome (an alignment), with the aligner's confidence."""
+class Alignment(models.Model):
+    """What a paragraph's alignment has, whatever it is aligned to (a GOSO outcome: ParagraphOutcome; an
+    external item: ExternalAlignment): the school copied from the paragraph by the database, the
+    aligner's confidence, notes and who created it when. Each subclass declares its paragraph (its own
+    reverse name), its target and its table's constraints (alignment_checks)."""
 
-    paragraph = models.ForeignKey(Paragraph, on_delete=models.CASCADE, related_name="outcome_links", verbose_name=_("paragraph"))
-    outcome = models.ForeignKey(LearningOutcome, on_delete=models.PROTECT, related_name="paragraph_links", verbose_name=_("learning outcome"))
     school = school_field()
     confidence = models.DecimalField(
         _("confidence"), max_digits=3, decimal_places=2, default=Decimal("1.00"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
-    anchor = models.CharField(_("anchor"), max_length=255, blank=True, help_text=_("Where in the paragraph the outcome is taught."))
     notes = BoundedTextField(_("notes"), max_length=SHORT_TEXT, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False,
         related_name="+", verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+def alignment_checks(table):
+    """The database's side of Alignment's confidence range and notes limit, named after the table."""
+    return [
+        models.CheckConstraint(
+            condition=Q(confidence__gte=0, confidence__lte=1), name=f"{table}_confidence_range",
+            violation_error_message=_("Confidence must be between 0 and 1."),
+        ),
+        text_length_check("notes", SHORT_TEXT, f"{table}_notes_length"),
+    ]
+
+
+class ParagraphOutcome(Alignment):
+    """A paragraph teaches a learning outcome (an alignment), with the aligner's confidence."""
+
+    paragraph = models.ForeignKey(Paragraph, on_delete=models.CASCADE, related_name="outcome_links", verbose_name=_("paragraph"))
+    outcome = models.ForeignKey(LearningOutcome, on_delete=models.PROTECT, related_name="paragraph_links", verbose_name=_("learning outcome"))
+    anchor = models.CharField(_("anchor"), max_length=255, blank=True, help_text=_("Where in the paragraph the outcome is taught."))
 
     class Meta:
         db_table = "paragraph_outcomes"
@@ -258,11 +280,7 @@ class ParagraphOutcome(models.Model):
                 fields=["paragraph", "outcome"], name="paragraph_outcomes_unique",
                 violation_error_message=_("This paragraph is already aligned to this outcome."),
             ),
-            models.CheckConstraint(
-                condition=Q(confidence__gte=0, confidence__lte=1), name="paragraph_outcomes_confidence_range",
-                violation_error_message=_("Confidence must be between 0 and 1."),
-            ),
-            text_length_check("notes", SHORT_TEXT, "paragraph_outcomes_notes_length"),
+            *alignment_checks("paragraph_outcomes"),
         ]
 
     # Raised by the database's check (textbooks/migrations/0004) when a write skips clean().
@@ -298,7 +316,7 @@ class ParagraphOutcome(models.Model):
         return self.outcome.grade != self.paragraph.chapter.textbook.grade_level
 
 
-class ExternalAlignment(models.Model):
+class ExternalAlignment(Alignment):
     """A paragraph teaches an item of an external framework (Cambridge, IB, NIS: curriculum's external
     store), beside or instead of a GOSO outcome. School content like ParagraphOutcome: school_id is
     copied from the paragraph by the database, and row-level security keeps it the school's own."""
@@ -309,17 +327,6 @@ class ExternalAlignment(models.Model):
     external_item = models.ForeignKey(
         ExternalItem, on_delete=models.PROTECT, related_name="paragraph_links", verbose_name=_("external item"),
     )
-    school = school_field()
-    confidence = models.DecimalField(
-        _("confidence"), max_digits=3, decimal_places=2, default=Decimal("1.00"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
-    )
-    notes = BoundedTextField(_("notes"), max_length=SHORT_TEXT, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False,
-        related_name="+", verbose_name=_("created by"),
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         db_table = "paragraph_external_items"
@@ -332,11 +339,7 @@ class ExternalAlignment(models.Model):
                 fields=["paragraph", "external_item"], name="paragraph_external_items_unique",
                 violation_error_message=_("This paragraph is already aligned to this external item."),
             ),
-            models.CheckConstraint(
-                condition=Q(confidence__gte=0, confidence__lte=1), name="paragraph_external_items_confidence_range",
-                violation_error_message=_("Confidence must be between 0 and 1."),
-            ),
-            text_length_check("notes", SHORT_TEXT, "paragraph_external_items_notes_length"),
+            *alignment_checks("paragraph_external_items"),
         ]
 
     database_rule_messages = {
@@ -345,3 +348,22 @@ class ExternalAlignment(models.Model):
 
     def __str__(self):
         return f"{self.paragraph} → {self.external_item}"
+
+
+class GlobalRowCount(models.Model):
+    """How many global (national) rows a school-content table holds, kept exact by statement triggers
+    (textbooks/migrations/0010_global_row_counts). Every school's alignment list counts the global rows
+    beside its own (selectors.AlignmentPages); reading them was the most expensive part of the list at
+    national size (about 80,000 index entries per request), reading this is one primary-key lookup.
+    Outside row-level security (tenants/rls.py TABLES_WITHOUT_RLS): counts, no school's data; the
+    runtime roles only read it, the triggers' function (the owner's) writes it."""
+
+    table_name = models.CharField(primary_key=True, max_length=63)
+    row_count = models.BigIntegerField()
+
+    class Meta:
+        db_table = "global_row_counts"
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.table_name}: {self.row_count}"

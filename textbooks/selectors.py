@@ -57,10 +57,26 @@ def paragraph_list(*, context: TenantContext) -> QuerySet:
     )
 
 
+# What an alignment's readers show (the API's serializers, textbooks/api/serializers.py): the alignment, its
+# outcome in brief, and its paragraph, chapter and textbook in brief. Paragraph texts (often kilobytes) stay
+# unread: fetching and converting them was most of a list's database and Python time.
+ALIGNMENT_COLUMNS = (
+    "id", "paragraph_id", "outcome_id", "school_id", "confidence", "anchor", "notes", "created_by_id", "created_at",
+    "outcome__id", "outcome__framework_id", "outcome__code", "outcome__grade", "outcome__title_ru", "outcome__title_kz",
+    "outcome__is_active",
+    "paragraph__id", "paragraph__chapter_id", "paragraph__school_id", "paragraph__number", "paragraph__title",
+    "paragraph__chapter__id", "paragraph__chapter__textbook_id",
+    "paragraph__chapter__textbook__id", "paragraph__chapter__textbook__school_id",
+    "paragraph__chapter__textbook__title", "paragraph__chapter__textbook__grade_level", "paragraph__chapter__textbook__subject_id",
+    "paragraph__chapter__textbook__language",
+)
+
+
 def alignment_list(*, context: TenantContext) -> QuerySet:
     # The outcome's and the textbook's grades tell a cross-grade alignment (ParagraphOutcome.is_cross_grade).
     return (
         visible_to(ParagraphOutcome.objects.select_related("outcome", "paragraph__chapter__textbook"), context=context)
+        .only(*ALIGNMENT_COLUMNS)
         .order_by("paragraph_id", "outcome_id")
     )
 
@@ -122,14 +138,20 @@ class SchoolCounted:
 
     ordered = True
 
-    def __init__(self, rows: QuerySet, *, ranges: list[QuerySet]):
-        self.rows, self.ranges = rows, ranges
+    def __init__(self, rows: QuerySet, *, ranges: list[QuerySet], global_count_kept: bool = False):
+        """`global_count_kept`: the first range is all the global rows of a table whose count the database
+        keeps (GlobalRowCount): read that row instead of the index (counted afresh only if it is missing)."""
+        self.rows, self.ranges, self.global_count_kept = rows, ranges, global_count_kept
 
     def count(self) -> int:
         parts, parameters = [], []
-        for rows in self.ranges:
+        for index, rows in enumerate(self.ranges):
             sql, params = rows.order_by().values("pk").query.sql_with_params()
-            parts.append(f"(SELECT count(*) FROM ({sql}) AS range_rows)")
+            counted = f"(SELECT count(*) FROM ({sql}) AS range_rows)"
+            if index == 0 and self.global_count_kept:
+                counted = f"coalesce((SELECT row_count FROM global_row_counts WHERE table_name = %s), {counted})"
+                params = (rows.model._meta.db_table, *params)
+            parts.append(counted)
             parameters.extend(params)
         with connections[self.rows.db].cursor() as cursor:
             cursor.execute("SELECT " + " + ".join(parts), parameters)
@@ -148,8 +170,9 @@ class SchoolPages(SchoolCounted):
     page's rows are read. A page costs its offset plus its size in index entries, never a sort of all
     visible rows. One statement per page."""
 
-    def __init__(self, rows: QuerySet, *, ranges: list[QuerySet], order: tuple[str, ...]):
-        super().__init__(rows.order_by(*order), ranges=[part.order_by(*order) for part in ranges])
+    def __init__(self, rows: QuerySet, *, ranges: list[QuerySet], order: tuple[str, ...], global_count_kept: bool = False):
+        super().__init__(rows.order_by(*order), ranges=[part.order_by(*order) for part in ranges],
+                         global_count_kept=global_count_kept)
         self.order = order
 
     def __getitem__(self, window: slice) -> list:
@@ -187,7 +210,12 @@ class AlignmentPages(SchoolPages):
 
     def __init__(self, *, context: TenantContext, narrow=lambda rows: rows):
         ranges = _school_ranges(ParagraphOutcome.objects.all(), context=context)
-        super().__init__(alignment_list(context=context), ranges=[narrow(rows) for rows in ranges], order=ALIGNMENT_ORDER)
+        narrowed = [narrow(rows) for rows in ranges]
+        # Unfiltered (the API's filter backend hands back the very queryset when no filter is asked for), the
+        # global rows are all of them: their count is kept by the database (GlobalRowCount), one row to read
+        # instead of some 80,000 index entries at national size.
+        super().__init__(alignment_list(context=context), ranges=narrowed, order=ALIGNMENT_ORDER,
+                         global_count_kept=narrowed[0] is ranges[0])
 
 
 def alignment_pages(*, context: TenantContext, narrow=lambda rows: rows):
@@ -202,7 +230,7 @@ def paragraph_alignments(*, context: TenantContext, paragraph: Paragraph) -> Que
     """A paragraph's alignments with their outcomes, in outcome code order."""
     return (
         alignment_list(context=context).filter(paragraph=paragraph)
-        .select_related("outcome").order_by("outcome__framework_id", "outcome__code_sort")
+        .order_by("outcome__framework_id", "outcome__code_sort")
     )
 
 
@@ -210,7 +238,6 @@ def outcome_alignments(*, context: TenantContext, outcome: LearningOutcome) -> Q
     """The paragraphs that teach an outcome, in the caller's textbooks and global ones."""
     return (
         alignment_list(context=context).filter(outcome=outcome)
-        .select_related("paragraph__chapter__textbook")
         .order_by("paragraph__chapter__textbook_id", "paragraph__chapter__sort_order", "paragraph__sort_order",
                   "paragraph__number", "id")
     )

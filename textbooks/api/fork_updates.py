@@ -20,8 +20,9 @@ INVALID = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS["400"]
 NOT_VISIBLE = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS["404"])
 
 SIDE_HELP = _(
-    "Chapter: title, description, sort_order. Paragraph: its text fields, key_terms, questions, sort_order and "
-    "alignments {outcome id: {confidence, anchor, notes}}. Null: this side does not have it."
+    "Chapter: title, description, sort_order. Paragraph: its text fields, key_terms, questions, sort_order, "
+    "alignments {outcome id: {confidence, anchor, notes}} and external_alignments {external item id: {confidence, "
+    "notes}}. Null: this side does not have it."
 )
 
 
