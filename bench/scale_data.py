@@ -491,10 +491,12 @@ def _run_as_owner(stage: Stage, parameters: dict) -> int:
         )
         foreign_keys = cursor.fetchall()
         # Per row, the copy of school_id (it is in the SELECT); per statement, marking the copies customised
-        # (they are fresh copies, as textbooks.services.textbook_fork makes them under app.fork_sync).
+        # (they are fresh copies, as textbooks.services.textbook_fork makes them under app.fork_sync) and
+        # raising the version of the global textbooks given alignments (0009): the generated alignments are
+        # part of the version the copies copied (their source_version).
         cursor.execute(
             "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = ANY (%s) ORDER BY tgname",
-            [table, [f"{table}_copy_school", f"{table}_insert_marks_customized"]],
+            [table, [f"{table}_copy_school", f"{table}_insert_marks_customized", f"{table}_insert_raises_version"]],
         )
         triggers = [name for (name,) in cursor.fetchall()]
         cursor.execute("SET LOCAL work_mem = '256MB'")  # the ORDER BY that keeps a school's rows together
