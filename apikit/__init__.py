@@ -10,7 +10,7 @@
 - `apikit.parsers`: JSON bodies within the upload limit and a bounded nesting depth.
 - `apikit.schema`: OpenAPI (drf-spectacular) with the error responses documented on every operation.
 - `apikit.fields`: ids as whole numbers (IdField, IdRelatedField, the ModelSerializer base).
-- `apikit.pagination`, `apikit.filters`: strict page sizes, integer and boolean filters.
+- `apikit.pagination`, `apikit.filters`: strict page sizes, keyset (cursor) links, integer and boolean filters.
 
 The kit knows nothing of the domain: curriculum/api and textbooks/api build on it; config wires it.
 (tests/test_api_kit.py fails when a view under /api/ does not derive from it.)

@@ -491,10 +491,12 @@ def _run_as_owner(stage: Stage, parameters: dict) -> int:
         )
         foreign_keys = cursor.fetchall()
         # Per row, the copy of school_id (it is in the SELECT); per statement, marking the copies customised
-        # (they are fresh copies, as textbooks.services.textbook_fork makes them under app.fork_sync).
+        # (they are fresh copies, as textbooks.services.textbook_fork makes them under app.fork_sync) and
+        # raising the version of the global textbooks given alignments (0009): the generated alignments are
+        # part of the version the copies copied (their source_version).
         cursor.execute(
             "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = ANY (%s) ORDER BY tgname",
-            [table, [f"{table}_copy_school", f"{table}_insert_marks_customized"]],
+            [table, [f"{table}_copy_school", f"{table}_insert_marks_customized", f"{table}_insert_raises_version"]],
         )
         triggers = [name for (name,) in cursor.fetchall()]
         cursor.execute("SET LOCAL work_mem = '256MB'")  # the ORDER BY that keeps a school's rows together
@@ -568,6 +570,21 @@ def scale_data_generate(*, sizes: Sizes, log=print) -> dict:
     if problems := sizes.errors():
         raise ValueError("; ".join(problems))
     parameters = _parameters(sizes)
+    with _owner().cursor() as cursor:
+        # The owner's commits (each stage's last, its ANALYZEs) wait for their WAL, even where
+        # synchronous_commit is off (a development cluster): VACUUM sets a tuple's hint bits, and so
+        # marks its page all-visible, only once the commits of its transaction's clog group are on
+        # disk; right after asynchronous commits it would leave the fresh pages not all-visible, and
+        # autovacuum would not come back to them (VACUUM reset its count of inserted rows).
+        cursor.execute("SET synchronous_commit = on")
+    try:
+        return _generate(sizes=sizes, parameters=parameters, log=log)
+    finally:
+        with _owner().cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def _generate(*, sizes: Sizes, parameters: dict, log) -> dict:
     _markers_create()
     markers = _markers_read()
     _refuse_other_sizes(sizes, parameters, markers)
@@ -599,8 +616,11 @@ def scale_data_generate(*, sizes: Sizes, log=print) -> dict:
             + ("" if cpu is None else f" (PostgreSQL CPU {cpu} s)"))
     if report:
         vacuum_started = time.perf_counter()
-        _vacuum()
+        unset = _vacuum()
         log(f"vacuum (index-only scans need the visibility map): {round(time.perf_counter() - vacuum_started, 1)} s")
+        if unset:
+            log(f"warning: pages of {', '.join(unset)} are not all-visible (a transaction older than the load was "
+                "open): index-only scans read the table until VACUUM runs again")
     log(f"total: {round(time.perf_counter() - started, 1)} s" if report else "nothing to do: the scale data is complete")
     return report
 
@@ -612,12 +632,18 @@ def _analyze():
             cursor.execute(f'ANALYZE "{table}"')
 
 
-def _vacuum():
+def _vacuum() -> list[str]:
     """Set the visibility map after the bulk load (autovacuum would, later): a count or a page of ids
-    is then an index-only scan. Outside any transaction, as VACUUM requires."""
+    is then an index-only scan. Outside any transaction, as VACUUM requires. Returns the tables left
+    with pages not all-visible (a transaction older than the load still open)."""
     with _owner().cursor() as cursor:
-        for table in ("textbooks", "chapters", "paragraphs", "paragraph_outcomes"):
+        for table in SCHOOL_CONTENT_TABLES:
             cursor.execute(f'VACUUM (ANALYZE) "{table}"')
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE oid = ANY (%s::regclass[]) AND relallvisible < relpages",
+            [list(SCHOOL_CONTENT_TABLES)],
+        )
+        return [name for (name,) in cursor.fetchall()]
 
 
 def scale_school_codes(*, limit: int | None = None) -> list[str]:

@@ -89,6 +89,48 @@ def _school_ranges(rows: QuerySet, *, context: TenantContext) -> list[QuerySet]:
     return [rows.filter(school__isnull=True), rows.filter(school_id=context.school_id)]
 
 
+def keyset_beyond(order: tuple[str, ...], position: tuple, *, forward: bool = True) -> Q:
+    """Rows after (`forward`) or before `position`, the values of `order`'s columns (the last one
+    unique): the first column bounded as a range an index can start from (>=, <=), the ties broken
+    by the others, so a keyset page reads from its position on, never the rows before it."""
+    strict, bound = ("gt", "gte") if forward else ("lt", "lte")
+    beyond = Q(**{f"{order[-1]}__{strict}": position[-1]})
+    for name, value in zip(reversed(order[:-1]), reversed(position[:-1])):
+        beyond = Q(**{f"{name}__{strict}": value}) | (Q(**{name: value}) & beyond)
+    return Q(**{f"{order[0]}__{bound}": position[0]}) & beyond
+
+
+def _descending(order: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"-{name}" for name in order)
+
+
+class OrderedRows:
+    """A queryset in `order` (ending in a unique column) for Django's Paginator (count and slices) and
+    for keyset pages (`keyset`). One statement per page."""
+
+    ordered = True
+
+    def __init__(self, rows: QuerySet, *, order: tuple[str, ...]):
+        self.rows, self.order = rows.order_by(*order), order
+
+    def count(self) -> int:
+        return self.rows.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list:
+        return list(self.rows[window])
+
+    def keyset(self, *, position: tuple | None, forward: bool, size: int) -> list:
+        """Up to `size` rows after (`forward`) or before `position` (None: from the start or the end),
+        in list order."""
+        rows = self.rows if position is None else self.rows.filter(keyset_beyond(self.order, position, forward=forward))
+        if forward:
+            return list(rows[:size])
+        return list(reversed(rows.order_by(*_descending(self.order))[:size]))
+
+
 class SchoolCounted:
     """Rows for Django's Paginator (count() and slicing) whose count() adds the global rows and the school's
     own, counted apart: each is an index range ((school_id, ...) or (..., school_id)), so the count never
@@ -144,6 +186,19 @@ class SchoolPages(SchoolCounted):
         page_ids = RawSQL(f"SELECT page.pk FROM ({page_sql}) AS page", params)
         return list(self.rows.filter(pk__in=page_ids))
 
+    def keyset(self, *, position: tuple | None, forward: bool, size: int) -> list:
+        """Up to `size` rows after (`forward`) or before `position` (None: from the start or the end),
+        in list order: each range read from its index starting at the position (backwards for rows
+        before it), its first `size` rows merged, so any page costs what the first page costs."""
+        direction = self.order if forward else _descending(self.order)
+        ranges = self.ranges if position is None else [
+            rows.filter(keyset_beyond(self.order, position, forward=forward)) for rows in self.ranges
+        ]
+        heads = [rows.order_by(*direction).values_list("pk", *self.order)[:size] for rows in ranges]
+        page_sql, params = heads[0].union(heads[1], all=True).order_by(*direction)[:size].query.sql_with_params()
+        page_ids = RawSQL(f"SELECT page.pk FROM ({page_sql}) AS page", params)
+        return list(self.rows.filter(pk__in=page_ids))
+
 
 class AlignmentPages(SchoolPages):
     """A school's alignment list at a cost that follows the school, not the nation: the global rows and
@@ -164,10 +219,10 @@ class AlignmentPages(SchoolPages):
 
 
 def alignment_pages(*, context: TenantContext, narrow=lambda rows: rows):
-    """The alignment list to paginate: AlignmentPages in a school's context; elsewhere (the super-admin
-    context sees every school's rows anyway) the plain queryset."""
+    """The alignment list to paginate by page number or keyset: AlignmentPages in a school's context;
+    elsewhere (the super-admin context sees every school's rows anyway) the plain queryset's pages."""
     if context.school_id is None or context.super_admin:
-        return narrow(alignment_list(context=context))
+        return OrderedRows(narrow(alignment_list(context=context)), order=ALIGNMENT_ORDER)
     return AlignmentPages(context=context, narrow=narrow)
 
 

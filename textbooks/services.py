@@ -178,12 +178,17 @@ def alignments_replace(*, paragraph, items, created_by=None) -> list[ParagraphOu
         stale = [link.pk for outcome_id, link in existing.items() if outcome_id not in outcome_ids]
         if stale and ParagraphOutcome.objects.filter(pk__in=stale).delete()[0] != len(stale):
             raise PermissionDenied(_("You are not allowed to change this paragraph's alignments."))
-        result = []
+        result, added = [], []
         for item in items:
             fields = {name: item[name] for name in ("confidence", "anchor", "notes") if name in item}
             link = existing.get(item["outcome"].pk)
             if link is None:
-                result.append(alignment_create(paragraph=paragraph, outcome=item["outcome"], created_by=created_by, **fields))
-            else:
-                result.append(alignment_update(alignment=link, **fields) if fields else link)
+                # Checked as alignment_create checks one, then inserted together: one INSERT for the new set.
+                link = ParagraphOutcome(paragraph=paragraph, outcome=item["outcome"], created_by=created_by, **fields)
+                link.full_clean(exclude=["paragraph", "outcome", "created_by"], validate_unique=False, validate_constraints=False)
+                added.append(link)
+            elif fields:
+                link = alignment_update(alignment=link, **fields)
+            result.append(link)
+        ParagraphOutcome.objects.bulk_create(added)
     return result

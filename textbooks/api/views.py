@@ -16,6 +16,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from apikit.errors import ErrorSerializer
+from apikit.pagination import KeysetPagination
 from apikit.schema import ERROR_DESCRIPTIONS
 from apikit.views import ApiViewSet
 from config.history import ADDITION, CHANGE, DELETION, history_record, history_record_change, set_change, snapshot
@@ -129,6 +130,10 @@ class OutcomeParagraphsViewSet(mixins.ListModelMixin, ApiViewSet):
         return selectors.outcome_alignment_pages(context=context, outcome=outcome)
 
 
+class AlignmentPagination(KeysetPagination):
+    ordering = selectors.ALIGNMENT_ORDER
+
+
 @extend_schema_view(
     create=extend_schema(
         request=serializers.AlignmentCreateSerializer,
@@ -142,13 +147,15 @@ class AlignmentViewSet(
 ):
     serializer_class = serializers.AlignmentSerializer
     filterset_class = filters.AlignmentFilter
+    pagination_class = AlignmentPagination  # links are keyset cursors: a deep page costs the first page's
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def visible_rows(self, *, context):
         return selectors.alignment_list(context=context)
 
     def paginate_queryset(self, queryset):
-        # The same rows, filters and order, paged at a cost that follows the school (selectors.AlignmentPages).
+        # The same rows, filters and order, paged at a cost that follows the school (selectors.AlignmentPages),
+        # by page number or from a cursor.
         if self.paginator is not None:
             queryset = selectors.alignment_pages(context=self.tenant_context, narrow=self.filter_queryset)
         return super().paginate_queryset(queryset)
