@@ -235,9 +235,12 @@ def paragraph_alignments(*, context: TenantContext, paragraph: Paragraph) -> Que
 
 
 def outcome_alignments(*, context: TenantContext, outcome: LearningOutcome) -> QuerySet:
-    """The paragraphs that teach an outcome, in the caller's textbooks and global ones."""
+    """The paragraphs that teach an outcome, in the caller's textbooks and global ones. The outcome is the
+    caller's, already loaded: read through its related manager, every row gets that instance without joining
+    learning_outcomes again (four tables to plan instead of five; planning was most of the statement's time)."""
     return (
-        alignment_list(context=context).filter(outcome=outcome)
+        visible_to(outcome.paragraph_links.select_related("paragraph__chapter__textbook"), context=context)
+        .only(*(column for column in ALIGNMENT_COLUMNS if not column.startswith("outcome__")))
         .order_by("paragraph__chapter__textbook_id", "paragraph__chapter__sort_order", "paragraph__sort_order",
                   "paragraph__number", "id")
     )
